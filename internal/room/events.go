@@ -15,6 +15,7 @@ const (
 	EventUserEnter           // another visible user entered (or became visible)
 	EventUserLeave           // another visible user left; Reason is a trtc.LeaveReason
 	EventKicked              // this member is out of the room; Reason is a trtc.ExitReason, Err says why
+	EventMoved               // the session was resumed on another connection; this sink gets nothing more
 )
 
 func (k EventKind) String() string {
@@ -27,6 +28,8 @@ func (k EventKind) String() string {
 		return "user_leave"
 	case EventKicked:
 		return "kicked"
+	case EventMoved:
+		return "moved"
 	}
 	return "unknown"
 }
@@ -132,11 +135,11 @@ type Observer interface {
 // NopObserver implements Observer with no-ops; embed it to override a few methods.
 type NopObserver struct{}
 
-func (NopObserver) RoomCreated(RoomInfo, time.Time)                {}
-func (NopObserver) RoomDestroyed(RoomInfo, time.Time)              {}
-func (NopObserver) UserEntered(RoomInfo, MemberInfo, time.Time)    {}
+func (NopObserver) RoomCreated(RoomInfo, time.Time)                 {}
+func (NopObserver) RoomDestroyed(RoomInfo, time.Time)               {}
+func (NopObserver) UserEntered(RoomInfo, MemberInfo, time.Time)     {}
 func (NopObserver) UserLeft(RoomInfo, MemberInfo, Cause, time.Time) {}
-func (NopObserver) RoleChanged(RoomInfo, MemberInfo, time.Time)    {}
+func (NopObserver) RoleChanged(RoomInfo, MemberInfo, time.Time)     {}
 
 // Observers fans out to several observers in order.
 type Observers []Observer

@@ -239,6 +239,9 @@ func (r *Room) resume(m *Member, sink Sink) error {
 		return ErrSessionExpired
 	}
 	m.stopDropTimer()
+	if m.sink != nil && m.sink != sink {
+		m.sink.Deliver(Event{Kind: EventMoved})
+	}
 	m.state = stateActive
 	m.sink = sink
 	m.deliver(Event{Kind: EventJoined, Snapshot: r.snapshotLocked(m, true)})

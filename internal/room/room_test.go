@@ -47,7 +47,7 @@ type obsLog struct {
 	log []string
 }
 
-func (o *obsLog) add(s string) { o.mu.Lock(); o.log = append(o.log, s); o.mu.Unlock() }
+func (o *obsLog) add(s string)                          { o.mu.Lock(); o.log = append(o.log, s); o.mu.Unlock() }
 func (o *obsLog) RoomCreated(r RoomInfo, _ time.Time)   { o.add("created:" + r.Key.ID()) }
 func (o *obsLog) RoomDestroyed(r RoomInfo, _ time.Time) { o.add("destroyed:" + r.Key.ID()) }
 func (o *obsLog) UserEntered(r RoomInfo, m MemberInfo, _ time.Time) {
@@ -279,11 +279,11 @@ func TestAllDroppedDestroysLiveRoom(t *testing.T) {
 
 func TestDuplicateUserID(t *testing.T) {
 	tests := []struct {
-		name          string
-		scene         trtc.Scene
-		oldRole       trtc.Role
-		newRole       trtc.Role
-		observerSees  []string
+		name         string
+		scene        trtc.Scene
+		oldRole      trtc.Role
+		newRole      trtc.Role
+		observerSees []string
 	}{
 		{name: "call", scene: call, oldRole: anch, newRole: anch},
 		{name: "live anchor twice", scene: live, oldRole: anch, newRole: anch},

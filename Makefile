@@ -1,0 +1,33 @@
+# rtcengine — one command runs every test: `make test`.
+# It installs what the tests need when it is missing (see scripts/deps.sh).
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: test deps build vet unit race fuzz run short
+
+test: deps vet race fuzz ## everything CI runs
+
+deps: ## install test dependencies if missing
+	@scripts/deps.sh
+
+build:
+	$(GO) build ./...
+
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+race: ## all tests with the race detector
+	$(GO) test -race -timeout 10m ./...
+
+short: ## fast tier for the edit loop
+	$(GO) test -short ./...
+
+fuzz: ## every fuzz target, briefly
+	@scripts/fuzz.sh $(FUZZTIME)
+
+run:
+	$(GO) run ./cmd/rtcengine

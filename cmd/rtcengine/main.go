@@ -1,0 +1,48 @@
+// Command rtcengine is the rtcengine server and its tools:
+//
+//	rtcengine [serve] [flags]          run a node (no arguments: development mode)
+//	rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
+//	rtcengine api ACTION --json '{…}'  sign and send a REST API 3.0 call
+//	rtcengine bench join|…             load tests
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stdout, stderr)
+	case "usersig":
+		return usersigCmd(args, stdout, stderr)
+	case "api":
+		return apiCmd(args, stdout, stderr)
+	case "bench":
+		return benchCmd(args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "rtcengine: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+const usage = `usage:
+  rtcengine [serve] [flags]            run a node; with no flags, a development server on 127.0.0.1:7880
+  rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
+  rtcengine api ACTION --json '{...}' [--server URL] [--secret-id ID] [--secret-key KEY]
+  rtcengine bench join [--users 500] [--rooms 50] [--server URL] [--json]
+
+Run "rtcengine COMMAND --help" for a command's flags.
+`

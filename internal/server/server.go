@@ -1,0 +1,237 @@
+// Package server wires rtcengine together: the room service, the signaling
+// edge over WebSockets, the REST API, the web pages, /healthz and /metrics.
+// It is the only package that knows every other one.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rtcengine/rtcengine/internal/api"
+	"github.com/rtcengine/rtcengine/internal/config"
+	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/internal/room"
+	"github.com/rtcengine/rtcengine/internal/signaling"
+	"github.com/rtcengine/rtcengine/internal/trtc"
+)
+
+// Server is one rtcengine node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	rooms   *room.Manager
+	signal  *signaling.Server
+	api     *api.Handler
+	metrics *metrics
+	apps    appTable
+
+	httpSrv  *http.Server
+	listener net.Listener
+	serveErr chan error
+	conns    sync.WaitGroup // signaling connections being served
+	baseCtx  context.Context
+	stopAll  context.CancelFunc
+}
+
+// New builds a server from a validated configuration. clock may be nil.
+func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, apps: newAppTable(cfg.Apps)}
+	lim := cfg.Limits
+	s.rooms = room.NewManager(room.Config{
+		CallMaxUsers:        lim.CallMaxUsers,
+		CallMaxAnchors:      lim.CallMaxAnchors,
+		LiveMaxAnchors:      lim.LiveMaxAnchors,
+		LiveMaxAudience:     lim.LiveMaxAudience,
+		DropTimeout:         lim.DropTimeout,
+		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
+	}, clock, roomLogger{log})
+	s.metrics = newMetrics(s.rooms)
+	s.signal = signaling.NewServer(signaling.Config{
+		HeartbeatInterval: lim.HeartbeatInterval,
+		HeartbeatTimeout:  lim.HeartbeatTimeout,
+		MessagesPerSecond: lim.MessagesPerSecond,
+	}, s.rooms, s.apps, log, s.metrics)
+	s.api = api.NewHandler(api.Config{
+		Rooms:       roomAdmin{s.rooms},
+		Credentials: apiCredentials{s.apps},
+		Logger:      log,
+		Observe: func(action, code string, d time.Duration) {
+			s.metrics.apiCalls.WithLabelValues(action, code).Inc()
+			s.metrics.apiSeconds.WithLabelValues(action).Observe(d.Seconds())
+		},
+	})
+	s.baseCtx, s.stopAll = context.WithCancel(context.Background())
+	s.httpSrv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// Rooms exposes the room service (tests and the cluster layer use it).
+func (s *Server) Rooms() *room.Manager { return s.rooms }
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	s.listener = ln
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.httpSrv.Serve(ln) }()
+	return nil
+}
+
+// Addr is the HTTP listening address (useful with port 0).
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL is the server's base HTTP URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// SignalURL is the WebSocket URL the SDKs connect to.
+func (s *Server) SignalURL() string { return "ws://" + s.Addr() + "/signal" }
+
+// Shutdown stops taking rooms and connections, tells every client, and waits
+// for connections to end (bounded by ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.rooms.Close()
+	s.signal.Shutdown(ctx)
+	err := s.httpSrv.Shutdown(ctx)
+	s.stopAll()
+	s.conns.Wait()
+	s.rooms.Shutdown()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /signal", s.handleSignal)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		rooms, users := s.rooms.Stats()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"ok","rooms":%d,"users":%d,"connections":%d}`+"\n", rooms, users, s.signal.Count())
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	if s.cfg.Dev {
+		mux.HandleFunc("GET /dev/usersig", s.handleDevUserSig)
+		mux.HandleFunc("GET /debug/memory", handleMemory)
+	}
+	mux.HandleFunc("GET /{$}", s.handleHome)
+	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope
+	return mux
+}
+
+func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols: []string{proto.Subprotocol},
+		// Tickets, not origins, authenticate clients: pages on any origin may
+		// connect (the demo page is often served elsewhere in development).
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		return
+	}
+	if ws.Subprotocol() != proto.Subprotocol {
+		ws.Close(websocket.StatusPolicyViolation, "unsupported protocol version: use subprotocol "+proto.Subprotocol)
+		return
+	}
+	ws.SetReadLimit(int64(s.cfg.Limits.MaxMessageBytes))
+	s.conns.Add(1)
+	defer s.conns.Done()
+	s.signal.Serve(s.baseCtx, &wsConn{ws: ws, ip: remoteIP(r)})
+}
+
+// appTable serves app lookups for signaling and REST credentials.
+type appTable struct {
+	byID     map[trtc.SDKAppID]config.App
+	bySecret map[string][]config.App
+}
+
+func newAppTable(apps []config.App) appTable {
+	t := appTable{byID: map[trtc.SDKAppID]config.App{}, bySecret: map[string][]config.App{}}
+	for _, a := range apps {
+		t.byID[trtc.SDKAppID(a.SDKAppID)] = a
+		if a.APISecretID != "" {
+			t.bySecret[a.APISecretID] = append(t.bySecret[a.APISecretID], a)
+		}
+	}
+	return t
+}
+
+func (t appTable) Lookup(id trtc.SDKAppID) (signaling.App, bool) {
+	a, ok := t.byID[id]
+	if !ok {
+		return signaling.App{}, false
+	}
+	return signaling.App{SDKAppID: id, Secret: a.SDKSecret, PrivilegeCheck: a.PrivilegeCheck}, true
+}
+
+// apiCredentials implements api.Credentials over the app table.
+type apiCredentials struct{ t appTable }
+
+// Lookup returns the SecretKey of a SecretId and the apps it may manage.
+func (c apiCredentials) Lookup(secretID string) (string, func(trtc.SDKAppID) bool, bool) {
+	apps, ok := c.t.bySecret[secretID]
+	if !ok {
+		return "", nil, false
+	}
+	return apps[0].APISecretKey, func(id trtc.SDKAppID) bool {
+		for _, a := range apps {
+			if trtc.SDKAppID(a.SDKAppID) == id {
+				return true
+			}
+		}
+		return false
+	}, true
+}
+
+// roomAdmin adapts the room service to the REST edge.
+type roomAdmin struct{ rooms *room.Manager }
+
+func (a roomAdmin) RemoveUsers(_ context.Context, key trtc.RoomKey, users []trtc.UserID) error {
+	return a.rooms.RemoveUsers(key, users)
+}
+
+func (a roomAdmin) DismissRoom(_ context.Context, key trtc.RoomKey) error {
+	return a.rooms.Dismiss(key)
+}
+
+// roomLogger logs room life cycle at debug level with stable keys.
+type roomLogger struct{ log *slog.Logger }
+
+func (l roomLogger) RoomCreated(r room.RoomInfo, _ time.Time) {
+	l.log.Debug("room created", "room", r.Key.String(), "scene", r.Scene.String(), "user", string(r.Creator))
+}
+func (l roomLogger) RoomDestroyed(r room.RoomInfo, _ time.Time) {
+	l.log.Debug("room destroyed", "room", r.Key.String())
+}
+func (l roomLogger) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	l.log.Debug("user entered", "room", r.Key.String(), "user", string(m.UserID), "role", m.Role.String())
+}
+func (l roomLogger) UserLeft(r room.RoomInfo, m room.MemberInfo, c room.Cause, _ time.Time) {
+	l.log.Debug("user left", "room", r.Key.String(), "user", string(m.UserID), "cause", c.String())
+}
+func (l roomLogger) RoleChanged(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	l.log.Debug("role changed", "room", r.Key.String(), "user", string(m.UserID), "role", m.Role.String())
+}

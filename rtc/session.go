@@ -1,0 +1,429 @@
+package rtc
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/internal/trtc"
+)
+
+type sessState uint8
+
+const (
+	sEntering sessState = iota + 1
+	sInRoom
+	sExiting
+	sEnded
+)
+
+// roomSession is one EnterRoom…OnExitRoom span. A supervisor goroutine (run)
+// owns connecting and reconnecting; every frame is handled on the current
+// link's reader goroutine, so callbacks keep the server's order.
+type roomSession struct {
+	c      *Cloud
+	params Params
+	scene  AppScene
+	start  time.Time
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// guarded by c.mu
+	state     sessState
+	link      *link // nil while reconnecting
+	sessionID string
+	token     string
+	role      Role
+	remote    map[string]struct{}
+	heartbeat time.Duration
+	timeout   time.Duration
+	exitReq   bool
+}
+
+// Defaults until the server announces its own in the enter response.
+const (
+	defaultHeartbeat = 2 * time.Second
+	defaultTimeout   = 10 * time.Second
+	exitWait         = 3 * time.Second
+)
+
+func newRoomSession(c *Cloud, p Params, scene AppScene) *roomSession {
+	ctx, cancel := context.WithCancel(context.Background())
+	role := p.Role
+	if role == 0 {
+		role = RoleAnchor
+	}
+	return &roomSession{
+		c: c, params: p, scene: scene, start: time.Now(),
+		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		state: sEntering, role: role,
+		remote:    map[string]struct{}{},
+		heartbeat: defaultHeartbeat, timeout: defaultTimeout,
+	}
+}
+
+func (s *roomSession) enterRequest() proto.EnterRequest {
+	p := s.params
+	return proto.EnterRequest{
+		SDKAppID: p.SDKAppID, UserID: p.UserID, UserSig: p.UserSig,
+		RoomID: uint64(p.RoomID), StrRoomID: p.StrRoomID, Role: int(s.role), Scene: int(s.scene),
+		PrivateMapKey: p.PrivateMapKey, StreamID: p.StreamID, UserDefineRecordID: p.UserDefineRecordID,
+		BusinessInfo: p.BusinessInfo, Terminal: terminal(),
+	}
+}
+
+func (s *roomSession) dial() (*link, error) {
+	s.c.mu.Lock()
+	hb, to := s.heartbeat, s.timeout
+	s.c.mu.Unlock()
+	var l *link
+	l, err := dial(s.ctx, s.c.o.server, hb, min(to, s.c.o.connectTimeout), func(m proto.Message) { s.onEvent(l, m) })
+	return l, err
+}
+
+func (s *roomSession) run() {
+	defer close(s.done)
+	l, err := s.dial()
+	if err != nil {
+		if s.end(-1) {
+			s.c.fail(ErrCodeConnectServerTimeout, "cannot reach the server: "+err.Error())
+		}
+		return
+	}
+	s.c.mu.Lock()
+	s.link = l
+	s.c.mu.Unlock()
+	wait := s.c.o.connectTimeout - time.Since(s.start)
+	l.request(proto.TypeEnter, s.enterRequest(), max(wait, time.Millisecond), ErrCodeConnectServerTimeout, func(m proto.Message) {
+		s.onEntered(l, m)
+	})
+	for {
+		select {
+		case <-s.ctx.Done():
+			s.closeLink()
+			return
+		case <-l.dead:
+		}
+		l.wait()
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.c.mu.Lock()
+		if s.link == l {
+			s.link = nil
+		}
+		s.c.mu.Unlock()
+		s.c.emit(func(ls Listener) { ls.OnConnectionLost() })
+		if l = s.reconnect(); l == nil {
+			s.closeLink()
+			return
+		}
+	}
+}
+
+func (s *roomSession) closeLink() {
+	s.c.mu.Lock()
+	l := s.link
+	s.link = nil
+	s.c.mu.Unlock()
+	if l != nil {
+		l.closeGracefully()
+		l.wait()
+	}
+}
+
+// onEntered handles the first enter response (reader goroutine).
+func (s *roomSession) onEntered(l *link, m proto.Message) {
+	if m.Code != 0 {
+		if s.end(-1) {
+			s.c.fail(m.Code, m.Msg)
+		}
+		l.closeGracefully()
+		return
+	}
+	var resp proto.EnterResponse
+	if err := proto.DecodeData(m, &resp); err != nil {
+		if s.end(-1) {
+			s.c.fail(ErrCodeEnterRoomFailed, err.Error())
+		}
+		return
+	}
+	s.c.mu.Lock()
+	if s.state != sEntering {
+		s.c.mu.Unlock()
+		return
+	}
+	s.state = sInRoom
+	s.applyLocked(l, resp)
+	users := make([]string, 0, len(resp.Users))
+	for _, u := range resp.Users {
+		s.remote[u.UserID] = struct{}{}
+		users = append(users, u.UserID)
+	}
+	exitReq := s.exitReq
+	s.c.mu.Unlock()
+	ms := elapsedMs(s.start)
+	s.c.emit(func(ls Listener) { ls.OnEnterRoom(ms) })
+	for _, u := range users {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	}
+	if exitReq {
+		s.exit()
+	}
+}
+
+func (s *roomSession) applyLocked(l *link, resp proto.EnterResponse) {
+	s.link = l
+	s.sessionID, s.token = resp.SessionID, resp.ResumeToken
+	if resp.Role != 0 {
+		s.role = Role(resp.Role)
+	}
+	if resp.HeartbeatMs > 0 {
+		s.heartbeat = time.Duration(resp.HeartbeatMs) * time.Millisecond
+	}
+	if resp.TimeoutMs > 0 {
+		s.timeout = time.Duration(resp.TimeoutMs) * time.Millisecond
+	}
+	l.setHeartbeat(s.heartbeat, s.timeout)
+}
+
+// onEvent handles server events (reader goroutine of l).
+func (s *roomSession) onEvent(l *link, m proto.Message) {
+	s.c.mu.Lock()
+	current := s.link == l && s.state != sEnded
+	s.c.mu.Unlock()
+	if !current {
+		return
+	}
+	switch m.Type {
+	case proto.TypeUserEnter:
+		var e proto.UserEvent
+		if proto.DecodeData(m, &e) == nil {
+			s.c.mu.Lock()
+			s.remote[e.UserID] = struct{}{}
+			s.c.mu.Unlock()
+			s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(e.UserID) })
+		}
+	case proto.TypeUserLeave:
+		var e proto.UserEvent
+		if proto.DecodeData(m, &e) == nil {
+			s.c.mu.Lock()
+			delete(s.remote, e.UserID)
+			s.c.mu.Unlock()
+			s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(e.UserID, e.Reason) })
+		}
+	case proto.TypeKicked:
+		var k proto.KickedEvent
+		_ = proto.DecodeData(m, &k)
+		if s.end(-1) {
+			if k.Code != 0 {
+				s.c.emit(func(ls Listener) { ls.OnWarning(k.Code, k.Msg) })
+			}
+			s.c.emit(func(ls Listener) { ls.OnExitRoom(k.Reason) })
+		}
+		l.closeGracefully()
+	case proto.TypeClosing:
+		// The server is going away: treat it as a lost connection and resume
+		// elsewhere (or here, once it is back).
+		l.close()
+	case proto.TypeWarning:
+		s.c.emit(func(ls Listener) { ls.OnWarning(m.Code, m.Msg) })
+	case proto.TypeError:
+		s.c.o.log.Warn("server rejected a frame", "code", m.Code, "msg", m.Msg)
+	}
+}
+
+// end marks the session over. It returns false if it already was. reason ≥ 0
+// also emits OnExitRoom(reason).
+func (s *roomSession) end(reason int) bool {
+	s.c.mu.Lock()
+	if s.state == sEnded {
+		s.c.mu.Unlock()
+		return false
+	}
+	s.state = sEnded
+	if s.c.sess == s {
+		s.c.sess = nil
+	}
+	s.c.mu.Unlock()
+	s.cancel()
+	if reason >= 0 {
+		s.c.emit(func(ls Listener) { ls.OnExitRoom(reason) })
+	}
+	return true
+}
+
+func (s *roomSession) exit() {
+	s.c.mu.Lock()
+	switch s.state {
+	case sEntering:
+		s.exitReq = true
+		s.c.mu.Unlock()
+		return
+	case sInRoom:
+	default:
+		s.c.mu.Unlock()
+		return
+	}
+	s.state = sExiting
+	l := s.link
+	s.c.mu.Unlock()
+	if l == nil { // reconnecting: nobody to tell
+		s.end(int(trtc.ExitSelf))
+		return
+	}
+	l.request(proto.TypeExit, nil, exitWait, ErrCodeQuitRoomTimeout, func(proto.Message) {
+		s.end(int(trtc.ExitSelf))
+		l.closeGracefully()
+	})
+}
+
+func (s *roomSession) switchRole(role Role, pmk string) {
+	s.c.mu.Lock()
+	l := s.link
+	ok := s.state == sInRoom && l != nil
+	s.c.mu.Unlock()
+	if !ok {
+		s.c.emit(func(ls Listener) { ls.OnSwitchRole(ErrCodeDisconnected, "not connected to a room") })
+		return
+	}
+	req := proto.SwitchRoleRequest{Role: int(role), PrivateMapKey: pmk}
+	l.request(proto.TypeSwitchRole, req, s.c.o.connectTimeout, trtc.ErrJSONCmdTimeout, func(m proto.Message) {
+		if m.Code == 0 {
+			s.c.mu.Lock()
+			s.role = role
+			if pmk != "" {
+				s.params.PrivateMapKey = pmk
+			}
+			s.c.mu.Unlock()
+		}
+		s.c.emit(func(ls Listener) { ls.OnSwitchRole(m.Code, m.Msg) })
+	})
+}
+
+// reconnect retries until the session is resumed (or re-entered), the user
+// exits, or the server refuses us for good. It returns the new link or nil.
+func (s *roomSession) reconnect() *link {
+	backoff := 100 * time.Millisecond
+	for {
+		if s.ctx.Err() != nil {
+			return nil
+		}
+		s.c.emit(func(ls Listener) { ls.OnTryToReconnect() })
+		if l, err := s.dial(); err == nil {
+			switch s.resumeOn(l) {
+			case resumeOK:
+				return l
+			case resumeFatal:
+				l.closeGracefully()
+				l.wait()
+				return nil
+			}
+			l.close()
+			l.wait()
+		}
+		select {
+		case <-s.ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+type resumeResult uint8
+
+const (
+	resumeRetry resumeResult = iota
+	resumeOK
+	resumeFatal
+)
+
+// resumeOn asks the server to resume the session on l; if the server has
+// dropped it (past the drop timeout), it enters afresh with the same params.
+func (s *roomSession) resumeOn(l *link) resumeResult {
+	s.c.mu.Lock()
+	req := proto.ResumeRequest{SessionID: s.sessionID, ResumeToken: s.token}
+	s.c.mu.Unlock()
+	result := make(chan resumeResult, 1)
+	var once sync.Once
+	finish := func(r resumeResult) { once.Do(func() { result <- r }) }
+	wait := min(s.c.o.connectTimeout, 5*time.Second)
+	l.request(proto.TypeResume, req, wait, ErrCodeConnectServerTimeout, func(m proto.Message) {
+		if m.Code == 0 {
+			finish(s.recovered(l, m))
+			return
+		}
+		if m.Code != trtc.ErrUserNotFound {
+			finish(resumeRetry)
+			return
+		}
+		// Dropped past the timeout: others saw us leave; enter again.
+		l.request(proto.TypeEnter, s.enterRequest(), wait, ErrCodeConnectServerTimeout, func(m proto.Message) {
+			switch {
+			case m.Code == 0:
+				finish(s.recovered(l, m))
+			case m.Code == ErrCodeConnectServerTimeout || m.Code == ErrCodeDisconnected || m.Code == trtc.ErrServerOverloaded:
+				finish(resumeRetry)
+			default:
+				if s.end(-1) {
+					code, msg := m.Code, m.Msg
+					s.c.emit(func(ls Listener) { ls.OnError(code, msg) })
+					s.c.emit(func(ls Listener) { ls.OnExitRoom(int(trtc.ExitRemoved)) })
+				}
+				finish(resumeFatal)
+			}
+		})
+	})
+	select {
+	case r := <-result:
+		return r
+	case <-s.ctx.Done():
+		return resumeFatal
+	}
+}
+
+// recovered installs l and reconciles the user list (reader goroutine of l).
+func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
+	var resp proto.EnterResponse
+	if err := proto.DecodeData(m, &resp); err != nil {
+		return resumeRetry
+	}
+	s.c.mu.Lock()
+	if s.state == sEnded {
+		s.c.mu.Unlock()
+		return resumeFatal
+	}
+	s.applyLocked(l, resp)
+	now := map[string]struct{}{}
+	for _, u := range resp.Users {
+		now[u.UserID] = struct{}{}
+	}
+	var gone, came []string
+	for u := range s.remote {
+		if _, ok := now[u]; !ok {
+			gone = append(gone, u)
+		}
+	}
+	for u := range now {
+		if _, ok := s.remote[u]; !ok {
+			came = append(came, u)
+		}
+	}
+	s.remote = now
+	exiting := s.state == sExiting
+	s.c.mu.Unlock()
+	s.c.emit(func(ls Listener) { ls.OnConnectionRecovery() })
+	for _, u := range gone {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
+	}
+	for _, u := range came {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	}
+	if exiting {
+		go s.exit()
+	}
+	return resumeOK
+}

@@ -1,0 +1,97 @@
+package test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rtcengine/rtcengine/internal/config"
+	"github.com/rtcengine/rtcengine/internal/trtc"
+	"github.com/rtcengine/rtcengine/rtc"
+)
+
+func roomKey(room uint32) trtc.RoomKey { return trtc.RoomKey{App: appID, Num: room} }
+
+func shortDrop(d time.Duration) func(*config.Config) {
+	return func(c *config.Config) { c.Limits.DropTimeout = d }
+}
+
+// TestReconnectWithinTimeout cuts a client's connection and lets it back in
+// before the drop timeout: it resumes the same session and nobody notices.
+func TestReconnectWithinTimeout(t *testing.T) {
+	e := NewEnv(t, shortDrop(5*time.Second))
+	proxy := NewProxy(t, e.Srv.Addr())
+	alice := e.Join("alice", 900, rtc.SceneVideoCall, 0)
+	bob := e.NewClient("bob", proxy.URL())
+	bob.EnterRoom(e.Params("bob", 900, 0), rtc.SceneVideoCall)
+	bob.WaitEnter()
+	alice.Wait("OnRemoteUserEnterRoom", "bob")
+
+	proxy.Cut()
+	bob.Wait("OnConnectionLost")
+	bob.Wait("OnTryToReconnect")
+	bob.Wait("OnConnectionRecovery")
+
+	// The session is the same one: exit still reaches the others as reason 0,
+	// and they never saw bob leave or enter in between.
+	bob.ExitRoom()
+	alice.Wait("OnRemoteUserLeaveRoom", "bob", 0)
+	bob.Wait("OnExitRoom", 0)
+	if n := len(filter(alice.rec.All(), "OnRemoteUserEnterRoom")); n != 1 {
+		t.Fatalf("alice saw bob enter %d times", n)
+	}
+	if n := len(filter(alice.rec.All(), "OnRemoteUserLeaveRoom")); n != 1 {
+		t.Fatalf("alice saw %d leaves", n)
+	}
+}
+
+// TestReconnectBeyondTimeout keeps a client out past the drop timeout: the
+// others see it leave with reason 1, and when it comes back it enters anew.
+func TestReconnectBeyondTimeout(t *testing.T) {
+	e := NewEnv(t, shortDrop(500*time.Millisecond))
+	proxy := NewProxy(t, e.Srv.Addr())
+	alice := e.Join("alice", 901, rtc.SceneVideoCall, 0)
+	bob := e.NewClient("bob", proxy.URL())
+	bob.EnterRoom(e.Params("bob", 901, 0), rtc.SceneVideoCall)
+	bob.WaitEnter()
+	alice.Wait("OnRemoteUserEnterRoom", "bob")
+
+	proxy.Block(true)
+	proxy.Cut()
+	bob.Wait("OnConnectionLost")
+	alice.Wait("OnRemoteUserLeaveRoom", "bob", 1)
+	bob.Wait("OnTryToReconnect")
+	proxy.Block(false)
+	bob.Wait("OnConnectionRecovery")
+	alice.Wait("OnRemoteUserEnterRoom", "bob")
+	bob.Never(0, "OnExitRoom")
+}
+
+// TestHeartbeatDetectsHalfOpenPath freezes the path without closing it:
+// only heartbeats can tell, on both sides.
+func TestHeartbeatDetectsHalfOpenPath(t *testing.T) {
+	e := NewEnv(t, shortDrop(10*time.Second))
+	proxy := NewProxy(t, e.Srv.Addr())
+	alice := e.Join("alice", 902, rtc.SceneVideoCall, 0)
+	bob := e.NewClient("bob", proxy.URL())
+	bob.EnterRoom(e.Params("bob", 902, 0), rtc.SceneVideoCall)
+	bob.WaitEnter()
+
+	proxy.Freeze()
+	bob.Wait("OnConnectionLost")
+	proxy.Thaw()
+	bob.Wait("OnConnectionRecovery")
+	alice.Never(100*time.Millisecond, "OnRemoteUserLeaveRoom", "bob")
+}
+
+// TestServerShutdownTellsClients: on shutdown connected clients are told and
+// start reconnecting instead of waiting for a heartbeat timeout.
+func TestServerShutdownTellsClients(t *testing.T) {
+	e := NewEnv(t)
+	alice := e.Join("alice", 903, rtc.SceneVideoCall, 0)
+	start := time.Now()
+	go func() { _ = e.Srv.Shutdown(t.Context()) }()
+	alice.Wait("OnConnectionLost")
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("client noticed shutdown after %v", d)
+	}
+}
