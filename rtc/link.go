@@ -136,31 +136,40 @@ func (l *link) readLoop(ctx context.Context) {
 	defer l.wg.Done()
 	defer l.close()
 	defer l.failPending() // runs before close: callers see failures before dead closes
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	_, timeout := l.intervals()
+	watchdog := time.AfterFunc(timeout, rcancel) // silence past timeout = connection lost
+	defer watchdog.Stop()
 	for {
-		_, timeout := l.intervals()
-		rctx, cancel := context.WithTimeout(ctx, timeout)
 		typ, data, err := l.ws.Read(rctx)
-		cancel()
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText {
-			continue
+		l.handleFrame(typ, data)
+		// Re-arm after handling: the frame may have announced a new timeout.
+		_, timeout = l.intervals()
+		watchdog.Reset(timeout)
+	}
+}
+
+func (l *link) handleFrame(typ websocket.MessageType, data []byte) {
+	if typ != websocket.MessageText {
+		return
+	}
+	msg, err := proto.Decode(data)
+	if err != nil {
+		return
+	}
+	switch msg.Type {
+	case proto.TypePing:
+	case proto.TypeResponse:
+		if p := l.take(msg.ID); p != nil {
+			p.timer.Stop()
+			p.fn(msg)
 		}
-		msg, err := proto.Decode(data)
-		if err != nil {
-			continue
-		}
-		switch msg.Type {
-		case proto.TypePing:
-		case proto.TypeResponse:
-			if p := l.take(msg.ID); p != nil {
-				p.timer.Stop()
-				p.fn(msg)
-			}
-		default:
-			l.onEvent(msg)
-		}
+	default:
+		l.onEvent(msg)
 	}
 }
 
@@ -170,11 +179,16 @@ func (l *link) writeLoop(ctx context.Context) {
 	t := time.NewTicker(heartbeat)
 	defer t.Stop()
 	ping := proto.MustEncode(proto.TypePing, 0, 0, "", nil)
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	watchdog := time.AfterFunc(time.Hour, wcancel)
+	watchdog.Stop()
 	write := func(frame []byte) bool {
 		_, timeout := l.intervals()
-		wctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		return l.ws.Write(wctx, websocket.MessageText, frame) == nil
+		watchdog.Reset(timeout)
+		err := l.ws.Write(wctx, websocket.MessageText, frame)
+		watchdog.Stop()
+		return err == nil
 	}
 	for {
 		select {

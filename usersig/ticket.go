@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -170,13 +172,17 @@ func (t *Ticket) encode(level int) (string, error) {
 		return "", fmt.Errorf("%w: the ticket's JSON would be %d bytes long, more than %d", ErrInvalidArgument, doc.Len(), maxInflated)
 	}
 	var z bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&z, level)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrInvalidArgument, err)
-	}
-	zw.Write(doc.Bytes()) // cannot fail: bytes.Buffer does not
-	if err := zw.Close(); err != nil {
-		return "", err
+	if level == zlib.NoCompression {
+		writeStoredZlib(&z, doc.Bytes())
+	} else {
+		zw, err := zlib.NewWriterLevel(&z, level)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+		}
+		zw.Write(doc.Bytes()) // cannot fail: bytes.Buffer does not
+		if err := zw.Close(); err != nil {
+			return "", err
+		}
 	}
 	if n := ticketEncoding.EncodedLen(z.Len()); n > MaxTicketLen {
 		return "", fmt.Errorf("%w: the ticket would be %d bytes long, more than %d", ErrInvalidArgument, n, MaxTicketLen)
@@ -204,12 +210,13 @@ func Decode(sig string) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64: %v", ErrMalformed, err)
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(compressed))
+	zr, err := getInflater(compressed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: inflating: %v", ErrMalformed, err)
 	}
 	// Reading to EOF makes the zlib reader check the Adler-32 trailer.
 	doc, err := io.ReadAll(io.LimitReader(zr, maxInflated+1))
+	inflaters.Put(zr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: inflating: %v", ErrMalformed, err)
 	}
@@ -340,4 +347,35 @@ func jsonBase64(raw json.RawMessage) ([]byte, error) {
 		b = []byte{}
 	}
 	return b, nil
+}
+
+// writeStoredZlib writes data as a zlib stream of stored (uncompressed)
+// deflate blocks, byte for byte what compress/zlib writes at NoCompression:
+// header 78 01, non-final stored blocks of up to 65535 bytes, an empty final
+// stored block, and the Adler-32 of data. It avoids allocating a deflate
+// compressor (hundreds of KiB) for every ticket.
+func writeStoredZlib(w *bytes.Buffer, data []byte) {
+	sum := adler32.Checksum(data)
+	w.Write([]byte{0x78, 0x01})
+	for len(data) > 0 {
+		n := min(len(data), 65535)
+		w.Write([]byte{0x00, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
+		w.Write(data[:n])
+		data = data[n:]
+	}
+	w.Write([]byte{0x01, 0x00, 0x00, 0xff, 0xff})
+	w.Write([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
+}
+
+// inflaters reuses zlib readers: each one holds a 32 KiB window.
+var inflaters sync.Pool
+
+func getInflater(compressed []byte) (io.ReadCloser, error) {
+	if zr, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(compressed), nil); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return zlib.NewReader(bytes.NewReader(compressed))
 }

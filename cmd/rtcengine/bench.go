@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -132,18 +134,31 @@ func benchJoin(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 500, "users to enter")
 	rooms := fs.Int("rooms", 50, "rooms to spread them over")
-	conc := fs.Int("concurrency", 50, "enters in flight at once")
+	conc := fs.Int("concurrency", 10, "enters in flight at once")
 	server := fs.String("server", "", "server URL (default: start one as a child process)")
 	appID := fs.Uint("sdkappid", 0, "SDKAppID on --server (default: ask its /dev/usersig)")
 	key := fs.String("key", "", "SDKSecretKey on --server (default: ask its /dev/usersig)")
 	asJSON := fs.Bool("json", false, "also print the result as one JSON object on the last line")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench join: %v\n", err)
+			return 1
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if *users < 1 || *rooms < 1 || *rooms > *users {
 		fmt.Fprintln(stderr, "bench join: need --users ≥ 1 and 1 ≤ --rooms ≤ --users")
 		return 2
 	}
+	// The load generator holds thousands of SDK instances; collecting less
+	// often keeps its own GC out of the latencies it measures.
+	debug.SetGCPercent(400)
 	srv, err := startBenchServer(*server, *appID, *key, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench join: %v\n", err)

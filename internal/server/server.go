@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -136,6 +137,8 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Dev {
 		mux.HandleFunc("GET /dev/usersig", s.handleDevUserSig)
 		mux.HandleFunc("GET /debug/memory", handleMemory)
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
 	mux.HandleFunc("GET /{$}", s.handleHome)
 	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope

@@ -19,7 +19,7 @@ import (
 type Session struct {
 	srv  *Server
 	conn Conn
-	out  chan []byte
+	out  *outQueue
 	done chan struct{} // closed when the session has fully ended
 
 	closeOnce sync.Once
@@ -50,7 +50,7 @@ func newSession(srv *Server, conn Conn) *Session {
 	return &Session{
 		srv:    srv,
 		conn:   conn,
-		out:    make(chan []byte, srv.cfg.QueueLength),
+		out:    newOutQueue(srv.cfg.QueueLength),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
 		tokens: float64(srv.cfg.MessageBurst),
@@ -97,9 +97,7 @@ func (s *Session) goAway() {
 // send queues a frame without blocking. A client that does not read its
 // frames fast enough is disconnected rather than allowed to hold memory.
 func (s *Session) send(frame []byte) {
-	select {
-	case s.out <- frame:
-	default:
+	if !s.out.push(frame) {
 		s.shutdown(ClosePolicyViolation, "client is not reading its messages")
 	}
 }
@@ -109,19 +107,34 @@ func (s *Session) writeLoop(ctx context.Context) {
 	ping := time.NewTicker(cfg.HeartbeatInterval)
 	defer ping.Stop()
 	pingFrame := proto.MustEncode(proto.TypePing, 0, 0, "", nil)
+	// One watchdog bounds every write instead of a context per frame: a
+	// write that outlives WriteTimeout cancels wctx, which kills the socket.
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	watchdog := time.AfterFunc(time.Hour, wcancel)
+	watchdog.Stop()
 	write := func(frame []byte) bool {
-		wctx, cancel := context.WithTimeout(ctx, cfg.WriteTimeout)
-		defer cancel()
-		if err := s.conn.Write(wctx, frame); err != nil {
+		watchdog.Reset(cfg.WriteTimeout)
+		err := s.conn.Write(wctx, frame)
+		watchdog.Stop()
+		if err != nil {
 			s.shutdown(CloseNormal, "")
 			return false
 		}
 		return true
 	}
+	flush := func() bool {
+		for _, frame := range s.out.take() {
+			if !write(frame) {
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		select {
-		case frame := <-s.out:
-			if !write(frame) {
+		case <-s.out.notify:
+			if !flush() {
 				_ = s.conn.Close(CloseNormal, "")
 				return
 			}
@@ -132,18 +145,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 			}
 		case <-s.closed:
 			// Flush what is queued (kicked notices, errors), then close.
-			for {
-				select {
-				case frame := <-s.out:
-					if !write(frame) {
-						_ = s.conn.Close(s.closeCode, s.closeMsg)
-						return
-					}
-					continue
-				default:
-				}
-				break
-			}
+			flush()
 			_ = s.conn.Close(s.closeCode, s.closeMsg)
 			return
 		case <-ctx.Done():
@@ -155,13 +157,18 @@ func (s *Session) writeLoop(ctx context.Context) {
 
 func (s *Session) readLoop(ctx context.Context) {
 	cfg := s.srv.cfg
+	// Silence for HeartbeatTimeout cancels rctx and ends the read: the
+	// connection is lost. Every frame re-arms the watchdog.
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	watchdog := time.AfterFunc(cfg.HeartbeatTimeout, rcancel)
+	defer watchdog.Stop()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, cfg.HeartbeatTimeout)
 		data, text, err := s.conn.Read(rctx)
-		cancel()
 		if err != nil {
 			return
 		}
+		watchdog.Reset(cfg.HeartbeatTimeout)
 		select {
 		case <-s.closed:
 			return
