@@ -9,6 +9,17 @@ import (
 	"github.com/rtcengine/rtcengine/rtc"
 )
 
+// JoinVia enters a call-scene room through a proxy the test can cut.
+func (e *Env) JoinVia(p *Proxy, user string, room uint32) *Client {
+	e.t.Helper()
+	c := e.NewClient(user, p.URL())
+	c.EnterRoom(e.Params(user, room, 0), rtc.SceneVideoCall)
+	if r := c.WaitEnter(); r <= 0 {
+		e.t.Fatalf("%s: OnEnterRoom(%d)", user, r)
+	}
+	return c
+}
+
 func roomKey(room uint32) trtc.RoomKey { return trtc.RoomKey{App: appID, Num: room} }
 
 func shortDrop(d time.Duration) func(*config.Config) {
@@ -21,9 +32,7 @@ func TestReconnectWithinTimeout(t *testing.T) {
 	e := NewEnv(t, shortDrop(5*time.Second))
 	proxy := NewProxy(t, e.Srv.Addr())
 	alice := e.Join("alice", 900, rtc.SceneVideoCall, 0)
-	bob := e.NewClient("bob", proxy.URL())
-	bob.EnterRoom(e.Params("bob", 900, 0), rtc.SceneVideoCall)
-	bob.WaitEnter()
+	bob := e.JoinVia(proxy, "bob", 900)
 	alice.Wait("OnRemoteUserEnterRoom", "bob")
 
 	proxy.Cut()
@@ -50,9 +59,7 @@ func TestReconnectBeyondTimeout(t *testing.T) {
 	e := NewEnv(t, shortDrop(500*time.Millisecond))
 	proxy := NewProxy(t, e.Srv.Addr())
 	alice := e.Join("alice", 901, rtc.SceneVideoCall, 0)
-	bob := e.NewClient("bob", proxy.URL())
-	bob.EnterRoom(e.Params("bob", 901, 0), rtc.SceneVideoCall)
-	bob.WaitEnter()
+	bob := e.JoinVia(proxy, "bob", 901)
 	alice.Wait("OnRemoteUserEnterRoom", "bob")
 
 	proxy.Block(true)
@@ -72,9 +79,7 @@ func TestHeartbeatDetectsHalfOpenPath(t *testing.T) {
 	e := NewEnv(t, shortDrop(10*time.Second))
 	proxy := NewProxy(t, e.Srv.Addr())
 	alice := e.Join("alice", 902, rtc.SceneVideoCall, 0)
-	bob := e.NewClient("bob", proxy.URL())
-	bob.EnterRoom(e.Params("bob", 902, 0), rtc.SceneVideoCall)
-	bob.WaitEnter()
+	bob := e.JoinVia(proxy, "bob", 902)
 
 	proxy.Freeze()
 	bob.Wait("OnConnectionLost")
