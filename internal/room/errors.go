@@ -48,3 +48,11 @@ var (
 	// ErrDismissed is the Err of the EventKicked sent by Dismiss.
 	ErrDismissed = errors.New("room: the room was dismissed")
 )
+
+var (
+	// ErrInvalidStream: the stream is not audio, video or sub.
+	ErrInvalidStream = errors.New("room: invalid stream")
+	// ErrNoPublishPrivilege: the PrivateMapKey lacks the bit to send this
+	// stream (-102013 video, -102015 sub, -100006 audio).
+	ErrNoPublishPrivilege = errors.New("room: no privilege to publish this stream")
+)

@@ -10,12 +10,13 @@ import (
 type EventKind uint8
 
 const (
-	EventUnknown   EventKind = iota
-	EventJoined              // this member entered or resumed; Snapshot is set
-	EventUserEnter           // another visible user entered (or became visible)
-	EventUserLeave           // another visible user left; Reason is a trtc.LeaveReason
-	EventKicked              // this member is out of the room; Reason is a trtc.ExitReason, Err says why
-	EventMoved               // the session was resumed on another connection; this sink gets nothing more
+	EventUnknown         EventKind = iota
+	EventJoined                    // this member entered or resumed; Snapshot is set
+	EventUserEnter                 // another visible user entered (or became visible)
+	EventUserLeave                 // another visible user left; Reason is a trtc.LeaveReason
+	EventKicked                    // this member is out of the room; Reason is a trtc.ExitReason, Err says why
+	EventMoved                     // the session was resumed on another connection; this sink gets nothing more
+	EventStreamAvailable           // another user's Stream became (un)available
 )
 
 func (k EventKind) String() string {
@@ -30,6 +31,8 @@ func (k EventKind) String() string {
 		return "kicked"
 	case EventMoved:
 		return "moved"
+	case EventStreamAvailable:
+		return "stream_available"
 	}
 	return "unknown"
 }
@@ -37,12 +40,14 @@ func (k EventKind) String() string {
 // Event is delivered to a member's Sink. Events of one room reach each sink in
 // the order the room produced them.
 type Event struct {
-	Kind     EventKind
-	UserID   trtc.UserID
-	Role     trtc.Role
-	Reason   int
-	Err      error
-	Snapshot *Snapshot
+	Kind      EventKind
+	UserID    trtc.UserID
+	Role      trtc.Role
+	Reason    int
+	Err       error
+	Snapshot  *Snapshot
+	Stream    Stream
+	Available bool
 }
 
 // Snapshot is what a member sees when it enters or resumes.
@@ -58,8 +63,9 @@ type Snapshot struct {
 
 // RemoteUser is one entry of a Snapshot.
 type RemoteUser struct {
-	UserID trtc.UserID
-	Role   trtc.Role
+	UserID  trtc.UserID
+	Role    trtc.Role
+	Streams Streams
 }
 
 // Sink receives a member's events. Deliver is called with the room's lock
@@ -130,6 +136,8 @@ type Observer interface {
 	UserEntered(r RoomInfo, m MemberInfo, at time.Time)
 	UserLeft(r RoomInfo, m MemberInfo, cause Cause, at time.Time)
 	RoleChanged(r RoomInfo, m MemberInfo, at time.Time)
+	// StreamChanged: a member made a stream available or not (webhooks 201–206).
+	StreamChanged(r RoomInfo, m MemberInfo, s Stream, on bool, at time.Time)
 }
 
 // NopObserver implements Observer with no-ops; embed it to override a few methods.
@@ -169,3 +177,10 @@ func (o Observers) RoleChanged(r RoomInfo, m MemberInfo, at time.Time) {
 		x.RoleChanged(r, m, at)
 	}
 }
+func (o Observers) StreamChanged(r RoomInfo, m MemberInfo, s Stream, on bool, at time.Time) {
+	for _, x := range o {
+		x.StreamChanged(r, m, s, on, at)
+	}
+}
+
+func (NopObserver) StreamChanged(RoomInfo, MemberInfo, Stream, bool, time.Time) {}

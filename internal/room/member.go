@@ -26,6 +26,7 @@ type Member struct {
 	client  ClientInfo
 
 	state   memberState
+	streams Streams
 	sink    Sink
 	drop    Timer
 	dropGen uint64
@@ -137,6 +138,9 @@ func (m *Member) SwitchRole(role trtc.Role, privileges *uint32) error {
 	r.count(m.role, -1)
 	r.count(role, +1)
 	m.role = role
+	if role == trtc.RoleAudience {
+		r.clearStreamsLocked(m)
+	}
 	if role == trtc.RoleAnchor {
 		r.broadcast(m, Event{Kind: EventUserEnter, UserID: m.userID, Role: role})
 	} else {

@@ -15,13 +15,15 @@ type Room struct {
 	created time.Time
 	creator trtc.UserID
 
-	mu        sync.Mutex
-	members   map[trtc.UserID]*Member
-	anchors   int
-	audience  int
-	destroyed bool
-	ttl       Timer  // pending destruction of an empty live room
-	ttlGen    uint64 // invalidates a ttl callback that lost the race with Stop
+	mu         sync.Mutex
+	members    map[trtc.UserID]*Member
+	anchors    int
+	audience   int
+	destroyed  bool
+	publishers int     // members with at least one stream available
+	subOwner   *Member // the one screen sharer, if any
+	ttl        Timer   // pending destruction of an empty live room
+	ttlGen     uint64  // invalidates a ttl callback that lost the race with Stop
 }
 
 // Key returns the room's key.
@@ -152,6 +154,7 @@ func (r *Room) removeLocked(m *Member, cause Cause, now time.Time) {
 	m.state = stateLeft
 	m.sink = nil
 	m.stopDropTimer()
+	r.clearStreamsLocked(m)
 	if r.members[m.userID] == m {
 		delete(r.members, m.userID)
 		r.count(m.role, -1)
@@ -226,7 +229,7 @@ func (r *Room) snapshotLocked(m *Member, resumed bool) *Snapshot {
 	s := &Snapshot{Key: r.key, Scene: r.scene, Role: m.role, Session: m.session, Token: m.token, Resumed: resumed}
 	for _, o := range r.members {
 		if o != m && r.visible(o.role) {
-			s.Users = append(s.Users, RemoteUser{UserID: o.userID, Role: o.role})
+			s.Users = append(s.Users, RemoteUser{UserID: o.userID, Role: o.role, Streams: o.streams})
 		}
 	}
 	return s

@@ -30,6 +30,8 @@ func (r *recorder) Deliver(e Event) {
 		r.events = append(r.events, fmt.Sprintf("leave:%s:%d", e.UserID, e.Reason))
 	case EventKicked:
 		r.events = append(r.events, fmt.Sprintf("kicked:%d", e.Reason))
+	case EventStreamAvailable:
+		r.events = append(r.events, fmt.Sprintf("%s:%s:%v", e.Stream, e.UserID, e.Available))
 	}
 }
 
@@ -58,6 +60,9 @@ func (o *obsLog) UserLeft(r RoomInfo, m MemberInfo, c Cause, _ time.Time) {
 }
 func (o *obsLog) RoleChanged(r RoomInfo, m MemberInfo, _ time.Time) {
 	o.add("role:" + string(m.UserID) + ":" + m.Role.String())
+}
+func (o *obsLog) StreamChanged(r RoomInfo, m MemberInfo, st Stream, on bool, _ time.Time) {
+	o.add(fmt.Sprintf("stream:%s:%s:%v", m.UserID, st, on))
 }
 func (o *obsLog) has(s string) bool {
 	o.mu.Lock()

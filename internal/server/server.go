@@ -235,6 +235,9 @@ func (l roomLogger) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time)
 func (l roomLogger) UserLeft(r room.RoomInfo, m room.MemberInfo, c room.Cause, _ time.Time) {
 	l.log.Debug("user left", "room", r.Key.String(), "user", string(m.UserID), "cause", c.String())
 }
+func (l roomLogger) StreamChanged(r room.RoomInfo, m room.MemberInfo, st room.Stream, on bool, _ time.Time) {
+	l.log.Debug("stream changed", "room", r.Key.String(), "user", string(m.UserID), "stream", st.String(), "available", on)
+}
 func (l roomLogger) RoleChanged(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
 	l.log.Debug("role changed", "room", r.Key.String(), "user", string(m.UserID), "role", m.Role.String())
 }
