@@ -36,7 +36,8 @@ type roomSession struct {
 	sessionID string
 	token     string
 	role      Role
-	remote    map[string]struct{}
+	remote    map[string]streams // visible users and what they make available
+	local     streams            // what this user makes available, re-announced after a re-enter
 	heartbeat time.Duration
 	timeout   time.Duration
 	exitReq   bool
@@ -59,7 +60,7 @@ func newRoomSession(c *Cloud, p Params, scene AppScene) *roomSession {
 		c: c, params: p, scene: scene, start: time.Now(),
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		state: sEntering, role: role,
-		remote:    map[string]struct{}{},
+		remote:    map[string]streams{},
 		heartbeat: defaultHeartbeat, timeout: defaultTimeout,
 	}
 }
@@ -157,17 +158,16 @@ func (s *roomSession) onEntered(l *link, m proto.Message) {
 	}
 	s.state = sInRoom
 	s.applyLocked(l, resp)
-	users := make([]string, 0, len(resp.Users))
 	for _, u := range resp.Users {
-		s.remote[u.UserID] = struct{}{}
-		users = append(users, u.UserID)
+		s.remote[u.UserID] = streamsOf(u)
 	}
 	exitReq := s.exitReq
 	s.c.mu.Unlock()
 	ms := elapsedMs(s.start)
 	s.c.emit(func(ls Listener) { ls.OnEnterRoom(ms) })
-	for _, u := range users {
-		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	for _, u := range resp.Users {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u.UserID) })
+		s.emitStreams(u.UserID, streams{}, streamsOf(u))
 	}
 	if exitReq {
 		s.exit()
@@ -202,9 +202,20 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 		var e proto.UserEvent
 		if proto.DecodeData(m, &e) == nil {
 			s.c.mu.Lock()
-			s.remote[e.UserID] = struct{}{}
+			s.remote[e.UserID] = streams{}
 			s.c.mu.Unlock()
 			s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(e.UserID) })
+		}
+	case proto.TypeStreamAvailable:
+		var e proto.StreamEvent
+		if proto.DecodeData(m, &e) == nil {
+			s.c.mu.Lock()
+			before := s.remote[e.UserID]
+			after := before
+			after.set(e.Stream, e.Available)
+			s.remote[e.UserID] = after
+			s.c.mu.Unlock()
+			s.emitStreams(e.UserID, before, after)
 		}
 	case proto.TypeUserLeave:
 		var e proto.UserEvent
@@ -397,30 +408,34 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 		return resumeFatal
 	}
 	s.applyLocked(l, resp)
-	now := map[string]struct{}{}
+	now := map[string]streams{}
 	for _, u := range resp.Users {
-		now[u.UserID] = struct{}{}
+		now[u.UserID] = streamsOf(u)
 	}
-	var gone, came []string
-	for u := range s.remote {
-		if _, ok := now[u]; !ok {
-			gone = append(gone, u)
-		}
-	}
-	for u := range now {
-		if _, ok := s.remote[u]; !ok {
-			came = append(came, u)
-		}
-	}
+	before := s.remote
 	s.remote = now
 	exiting := s.state == sExiting
+	reannounce := !resp.Resumed && s.local != (streams{})
+	local := s.local
 	s.c.mu.Unlock()
 	s.c.emit(func(ls Listener) { ls.OnConnectionRecovery() })
-	for _, u := range gone {
-		s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
+	for u := range before {
+		if _, ok := now[u]; !ok {
+			s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
+		}
 	}
-	for _, u := range came {
-		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	for u, st := range now {
+		old, ok := before[u]
+		if !ok {
+			s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+		}
+		s.emitStreams(u, old, st)
+	}
+	if reannounce {
+		// A fresh enter: the server forgot what we publish.
+		for _, k := range local.list() {
+			s.sendStreamState(l, k, true)
+		}
 	}
 	if exiting {
 		go s.exit()

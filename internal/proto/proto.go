@@ -24,22 +24,24 @@ const Version = 1
 
 // Message types sent by clients.
 const (
-	TypeEnter      = "enter"       // EnterRequest → EnterResponse
-	TypeResume     = "resume"      // ResumeRequest → EnterResponse
-	TypeExit       = "exit"        // no data → empty response
-	TypeSwitchRole = "switch_role" // SwitchRoleRequest → empty response
-	TypePing       = "ping"        // heartbeat, both directions, no response
+	TypeEnter       = "enter"        // EnterRequest → EnterResponse
+	TypeResume      = "resume"       // ResumeRequest → EnterResponse
+	TypeExit        = "exit"         // no data → empty response
+	TypeSwitchRole  = "switch_role"  // SwitchRoleRequest → empty response
+	TypeStreamState = "stream_state" // StreamState → empty response
+	TypePing        = "ping"         // heartbeat, both directions, no response
 )
 
 // Message types sent by the server.
 const (
-	TypeResponse  = "response"   // answer to a request: ID, Code, Msg, Data
-	TypeUserEnter = "user_enter" // UserEvent: a visible user entered
-	TypeUserLeave = "user_leave" // UserEvent with Reason
-	TypeKicked    = "kicked"     // KickedEvent: this session is no longer in the room
-	TypeWarning   = "warning"    // Notice: recoverable condition
-	TypeError     = "error"      // Notice: a frame could not be processed
-	TypeClosing   = "closing"    // Notice: the server is shutting down; reconnect
+	TypeResponse        = "response"         // answer to a request: ID, Code, Msg, Data
+	TypeUserEnter       = "user_enter"       // UserEvent: a visible user entered
+	TypeUserLeave       = "user_leave"       // UserEvent with Reason
+	TypeKicked          = "kicked"           // KickedEvent: this session is no longer in the room
+	TypeWarning         = "warning"          // Notice: recoverable condition
+	TypeError           = "error"            // Notice: a frame could not be processed
+	TypeClosing         = "closing"          // Notice: the server is shutting down; reconnect
+	TypeStreamAvailable = "stream_available" // StreamEvent: another user's stream became (un)available
 )
 
 // Message is one signaling frame.
@@ -87,10 +89,35 @@ type SwitchRoleRequest struct {
 	PrivateMapKey string `json:"privateMapKey,omitempty"`
 }
 
-// RemoteUser is a user visible to the receiver at the time of a snapshot.
+// RemoteUser is a user visible to the receiver at the time of a snapshot,
+// with the streams it makes available.
 type RemoteUser struct {
 	UserID string `json:"userId"`
 	Role   int    `json:"role"`
+	Audio  bool   `json:"audio,omitempty"`
+	Video  bool   `json:"video,omitempty"`
+	Sub    bool   `json:"sub,omitempty"`
+}
+
+// Stream names on the wire.
+const (
+	StreamAudio = "audio"
+	StreamVideo = "video" // main camera stream (big and its small layer)
+	StreamSub   = "sub"   // screen share
+)
+
+// StreamState is the stream_state request: the sender makes one of its
+// streams available or not (publish, unpublish, mute, unmute).
+type StreamState struct {
+	Stream    string `json:"stream"`
+	Available bool   `json:"available"`
+}
+
+// StreamEvent is the stream_available event.
+type StreamEvent struct {
+	UserID    string `json:"userId"`
+	Stream    string `json:"stream"`
+	Available bool   `json:"available"`
 }
 
 // EnterResponse answers enter and resume.

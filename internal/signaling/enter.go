@@ -164,6 +164,12 @@ func roomErrorCode(err error) int {
 		return trtc.ErrInvalidRole
 	case errors.Is(err, room.ErrNotMember), errors.Is(err, room.ErrSessionExpired):
 		return trtc.ErrUserNotFound
+	case errors.Is(err, room.ErrAudienceCannotPublish):
+		return trtc.WarnIgnoreUpstreamForAudience
+	case errors.Is(err, room.ErrSubStreamOccupied):
+		return trtc.ErrSubStreamOccupied
+	case errors.Is(err, room.ErrInvalidStream):
+		return trtc.ErrInvalidParameter
 	}
 	return trtc.ErrCenterSystem
 }

@@ -241,6 +241,8 @@ func (s *Session) handle(msg proto.Message) {
 		s.handleExit(msg)
 	case proto.TypeSwitchRole:
 		s.handleSwitchRole(msg)
+	case proto.TypeStreamState:
+		s.handleStreamState(msg)
 	default:
 		s.strike(msg.ID, trtc.ErrUnknownSubCmd, fmt.Sprintf("unknown message type %.32q", msg.Type))
 	}
@@ -307,6 +309,31 @@ func (s *Session) handleSwitchRole(msg proto.Message) {
 	s.respond(msg.ID, 0, "", nil)
 }
 
+func (s *Session) handleStreamState(msg proto.Message) {
+	_, m, ok := s.member(msg.ID)
+	if !ok {
+		return
+	}
+	var req proto.StreamState
+	if err := proto.DecodeData(msg, &req); err != nil {
+		s.strike(msg.ID, trtc.ErrJSONDecode, err.Error())
+		return
+	}
+	k := room.ParseStream(req.Stream)
+	if err := m.SetStream(k, req.Available, s.privileges); err != nil {
+		code := roomErrorCode(err)
+		if errors.Is(err, room.ErrNoPublishPrivilege) {
+			code = map[room.Stream]int{room.StreamVideo: trtc.ErrNoPrivilegePushVideo, room.StreamSub: trtc.ErrNoPrivilegePushSub}[k]
+			if code == 0 {
+				code = trtc.ErrInvalidPrivateMapKey
+			}
+		}
+		s.respond(msg.ID, code, err.Error(), nil)
+		return
+	}
+	s.respond(msg.ID, 0, "", nil)
+}
+
 // deliver turns a room event into frames. It runs with the room's lock held,
 // so it only encodes and queues.
 func (ms *memberSink) Deliver(e room.Event) {
@@ -321,6 +348,8 @@ func (ms *memberSink) Deliver(e room.Event) {
 		s.send(proto.MustEncode(proto.TypeUserEnter, 0, 0, "", proto.UserEvent{UserID: string(e.UserID), Role: int(e.Role)}))
 	case room.EventUserLeave:
 		s.send(proto.MustEncode(proto.TypeUserLeave, 0, 0, "", proto.UserEvent{UserID: string(e.UserID), Role: int(e.Role), Reason: e.Reason}))
+	case room.EventStreamAvailable:
+		s.send(proto.MustEncode(proto.TypeStreamAvailable, 0, 0, "", proto.StreamEvent{UserID: string(e.UserID), Stream: e.Stream.String(), Available: e.Available}))
 	case room.EventKicked:
 		ms.dropped.Store(true)
 		s.cur.CompareAndSwap(ms, nil)
@@ -347,7 +376,7 @@ func (ms *memberSink) Deliver(e room.Event) {
 func enterResponse(srv *Server, snap *room.Snapshot) proto.EnterResponse {
 	users := make([]proto.RemoteUser, len(snap.Users))
 	for i, u := range snap.Users {
-		users[i] = proto.RemoteUser{UserID: string(u.UserID), Role: int(u.Role)}
+		users[i] = proto.RemoteUser{UserID: string(u.UserID), Role: int(u.Role), Audio: u.Streams.Audio, Video: u.Streams.Video, Sub: u.Streams.Sub}
 	}
 	return proto.EnterResponse{
 		Version:       proto.Version,
