@@ -75,6 +75,10 @@ type EnterRequest struct {
 	UserDefineRecordID string   `json:"userDefineRecordId,omitempty"`
 	BusinessInfo       string   `json:"businessInfo,omitempty"`
 	Terminal           Terminal `json:"terminal,omitempty"`
+	// AutoRecvAudio and AutoRecvVideo are SetDefaultStreamRecvMode: nil
+	// means true (receive everything without asking).
+	AutoRecvAudio *bool `json:"autoRecvAudio,omitempty"`
+	AutoRecvVideo *bool `json:"autoRecvVideo,omitempty"`
 }
 
 // ResumeRequest reattaches a session whose connection was lost.
