@@ -47,6 +47,9 @@ type Cloud struct {
 	listener Listener
 	closed   bool
 	sess     *roomSession
+
+	// SetDefaultStreamRecvMode, read when entering (guarded by mu).
+	recvAudio, recvVideo bool
 }
 
 // NewCloud creates an SDK instance.
@@ -59,7 +62,7 @@ func NewCloud(opts ...Option) *Cloud {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	o.server = signalURL(o.server)
-	return &Cloud{o: o, disp: newDispatcher(), listener: BaseListener{}}
+	return &Cloud{o: o, disp: newDispatcher(), listener: BaseListener{}, recvAudio: true, recvVideo: true}
 }
 
 func signalURL(s string) string {
@@ -76,6 +79,15 @@ func signalURL(s string) string {
 		s += "/signal"
 	}
 	return s
+}
+
+// SetDefaultStreamRecvMode chooses whether remote audio and video are
+// received automatically (the default) or only after MuteRemoteAudio(uid,
+// false) / StartRemoteView. Call it before EnterRoom.
+func (c *Cloud) SetDefaultStreamRecvMode(autoRecvAudio, autoRecvVideo bool) {
+	c.mu.Lock()
+	c.recvAudio, c.recvVideo = autoRecvAudio, autoRecvVideo
+	c.mu.Unlock()
 }
 
 // SetListener sets the callback receiver; nil restores no-op callbacks.

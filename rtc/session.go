@@ -41,6 +41,10 @@ type roomSession struct {
 	heartbeat time.Duration
 	timeout   time.Duration
 	exitReq   bool
+
+	media *mediaClient // publisher and subscriber PeerConnections; outlives links
+
+	recvAudio, recvVideo bool // SetDefaultStreamRecvMode at EnterRoom
 }
 
 // Defaults until the server announces its own in the enter response.
@@ -56,13 +60,16 @@ func newRoomSession(c *Cloud, p Params, scene AppScene) *roomSession {
 	if role == 0 {
 		role = RoleAnchor
 	}
-	return &roomSession{
+	s := &roomSession{
 		c: c, params: p, scene: scene, start: time.Now(),
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		state: sEntering, role: role,
 		remote:    map[string]streams{},
 		heartbeat: defaultHeartbeat, timeout: defaultTimeout,
 	}
+	s.recvAudio, s.recvVideo = c.recvAudio, c.recvVideo // EnterRoom holds c.mu
+	s.media = newMediaClient(s)
+	return s
 }
 
 func (s *roomSession) enterRequest() proto.EnterRequest {
@@ -72,6 +79,7 @@ func (s *roomSession) enterRequest() proto.EnterRequest {
 		RoomID: uint64(p.RoomID), StrRoomID: p.StrRoomID, Role: int(s.role), Scene: int(s.scene),
 		PrivateMapKey: p.PrivateMapKey, StreamID: p.StreamID, UserDefineRecordID: p.UserDefineRecordID,
 		BusinessInfo: p.BusinessInfo, Terminal: terminal(),
+		AutoRecvAudio: &s.recvAudio, AutoRecvVideo: &s.recvVideo,
 	}
 }
 
@@ -169,6 +177,7 @@ func (s *roomSession) onEntered(l *link, m proto.Message) {
 		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u.UserID) })
 		s.emitStreams(u.UserID, streams{}, streamsOf(u))
 	}
+	s.media.onConnected(l, false)
 	if exitReq {
 		s.exit()
 	}
@@ -235,6 +244,8 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 			s.c.emit(func(ls Listener) { ls.OnExitRoom(k.Reason) })
 		}
 		l.closeGracefully()
+	case proto.TypeSubOffer, proto.TypeCandidate:
+		s.media.onSignal(l, m)
 	case proto.TypeClosing:
 		// The server is going away: treat it as a lost connection and resume
 		// elsewhere (or here, once it is back).
@@ -260,6 +271,7 @@ func (s *roomSession) end(reason int) bool {
 	}
 	s.c.mu.Unlock()
 	s.cancel()
+	s.media.close()
 	if reason >= 0 {
 		s.c.emit(func(ls Listener) { ls.OnExitRoom(reason) })
 	}
@@ -431,6 +443,7 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 		}
 		s.emitStreams(u, old, st)
 	}
+	s.media.onConnected(l, resp.Resumed)
 	if reannounce {
 		// A fresh enter: the server forgot what we publish.
 		for _, k := range local.list() {
