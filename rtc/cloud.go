@@ -50,6 +50,8 @@ type Cloud struct {
 
 	// SetDefaultStreamRecvMode, read when entering (guarded by mu).
 	recvAudio, recvVideo bool
+
+	mediaState cloudMedia // custom capture and rendering (capture.go)
 }
 
 // NewCloud creates an SDK instance.

@@ -94,6 +94,7 @@ func (s *roomSession) dial() (*link, error) {
 
 func (s *roomSession) run() {
 	defer close(s.done)
+	defer s.media.shutdown()
 	l, err := s.dial()
 	if err != nil {
 		if s.end(-1) {
@@ -321,6 +322,7 @@ func (s *roomSession) switchRole(role Role, pmk string) {
 				s.params.PrivateMapKey = pmk
 			}
 			s.c.mu.Unlock()
+			s.media.onRoleChanged()
 		}
 		s.c.emit(func(ls Listener) { ls.OnSwitchRole(m.Code, m.Msg) })
 	})

@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rtcengine/rtcengine/internal/api"
+	"github.com/rtcengine/rtcengine/internal/conference"
 	"github.com/rtcengine/rtcengine/internal/config"
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/room"
+	"github.com/rtcengine/rtcengine/internal/sfu"
 	"github.com/rtcengine/rtcengine/internal/signaling"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
@@ -34,10 +36,14 @@ type Server struct {
 	api     *api.Handler
 	metrics *metrics
 	apps    appTable
+	engine  *sfu.Engine
+	media   *conference.Hub
 
 	httpSrv  *http.Server
 	listener net.Listener
 	serveErr chan error
+	connMu   sync.Mutex
+	closing  bool           // no new signaling connections once set
 	conns    sync.WaitGroup // signaling connections being served
 	baseCtx  context.Context
 	stopAll  context.CancelFunc
@@ -52,6 +58,12 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, apps: newAppTable(cfg.Apps)}
+	engine, err := sfu.NewEngine(mediaConfig(cfg, log))
+	if err != nil {
+		return nil, fmt.Errorf("media engine: %w", err)
+	}
+	s.engine = engine
+	s.media = conference.NewHub(engine, log)
 	lim := cfg.Limits
 	s.rooms = room.NewManager(room.Config{
 		CallMaxUsers:        lim.CallMaxUsers,
@@ -60,13 +72,14 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		LiveMaxAudience:     lim.LiveMaxAudience,
 		DropTimeout:         lim.DropTimeout,
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
-	}, clock, roomLogger{log})
+	}, clock, room.Observers{roomLogger{log}, s.media})
 	s.metrics = newMetrics(s.rooms)
 	s.signal = signaling.NewServer(signaling.Config{
 		HeartbeatInterval: lim.HeartbeatInterval,
 		HeartbeatTimeout:  lim.HeartbeatTimeout,
 		MessagesPerSecond: lim.MessagesPerSecond,
 	}, s.rooms, s.apps, log, s.metrics)
+	s.signal.SetMedia(s.media)
 	s.api = api.NewHandler(api.Config{
 		Rooms:       roomAdmin{s.rooms},
 		Credentials: apiCredentials{s.apps},
@@ -85,6 +98,31 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	}
 	return s, nil
 }
+
+// mediaConfig derives the SFU's settings: all media on the UDP port (and
+// ICE-TCP on the same number), bound to the HTTP listener's address when that
+// is a loopback address, advertising --node-ip when set.
+func mediaConfig(cfg config.Config, log *slog.Logger) sfu.Config {
+	mc := sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.UDPPort, Logger: log}
+	if cfg.NodeIP != "" {
+		mc.NodeIPs = []string{cfg.NodeIP}
+	}
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		mc.ListenIP = host
+		mc.IncludeLoopback = true
+	}
+	if ip := net.ParseIP(cfg.NodeIP); ip != nil && ip.IsLoopback() {
+		mc.IncludeLoopback = true
+	}
+	return mc
+}
+
+// MediaAddr is the UDP address carrying all media.
+func (s *Server) MediaAddr() *net.UDPAddr { return s.engine.UDPAddr() }
+
+// Media exposes the conference hub (tests).
+func (s *Server) Media() *conference.Hub { return s.media }
 
 // Rooms exposes the room service (tests and the cluster layer use it).
 func (s *Server) Rooms() *room.Manager { return s.rooms }
@@ -113,12 +151,17 @@ func (s *Server) SignalURL() string { return "ws://" + s.Addr() + "/signal" }
 // Shutdown stops taking rooms and connections, tells every client, and waits
 // for connections to end (bounded by ctx).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.connMu.Lock()
+	s.closing = true
+	s.connMu.Unlock()
 	s.rooms.Close()
 	s.signal.Shutdown(ctx)
 	err := s.httpSrv.Shutdown(ctx)
 	s.stopAll()
 	s.conns.Wait()
 	s.rooms.Shutdown()
+	s.media.Close()
+	_ = s.engine.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -145,7 +188,23 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
+// admit counts a new signaling connection unless the server is closing.
+func (s *Server) admit() bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns.Add(1)
+	return true
+}
+
 func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
+	if !s.admit() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.conns.Done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols: []string{proto.Subprotocol},
 		// Tickets, not origins, authenticate clients: pages on any origin may
@@ -160,8 +219,6 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(int64(s.cfg.Limits.MaxMessageBytes))
-	s.conns.Add(1)
-	defer s.conns.Done()
 	s.signal.Serve(s.baseCtx, &wsConn{ws: ws, ip: remoteIP(r)})
 }
 

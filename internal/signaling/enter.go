@@ -103,6 +103,9 @@ func (s *Session) handleEnter(msg proto.Message) {
 		return
 	}
 	ms.member.Store(m)
+	if s.srv.media != nil {
+		ms.part.Store(s.srv.media.Join(m, req.AutoRecvAudio == nil || *req.AutoRecvAudio, req.AutoRecvVideo == nil || *req.AutoRecvVideo, ms))
+	}
 	s.privileges = privs
 	s.srv.metrics.Enter(0)
 	s.srv.log.Debug("enter", "room", key.String(), "user", req.UserID, "role", m.Role().String())
@@ -129,6 +132,9 @@ func (s *Session) handleResume(msg proto.Message) {
 	}
 	ms.app = m.Room().Key().App
 	ms.member.Store(m)
+	if s.srv.media != nil {
+		ms.part.Store(s.srv.media.Resume(m.Session(), ms))
+	}
 	s.srv.metrics.Enter(0)
 }
 

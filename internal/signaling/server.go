@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtcengine/rtcengine/internal/conference"
 	"github.com/rtcengine/rtcengine/internal/room"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
@@ -85,6 +86,7 @@ type Server struct {
 	apps    Apps
 	log     *slog.Logger
 	metrics Metrics
+	media   *conference.Hub // nil: signaling only
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
@@ -104,6 +106,9 @@ func NewServer(cfg Config, rooms *room.Manager, apps Apps, log *slog.Logger, met
 		sessions: make(map[*Session]struct{}),
 	}
 }
+
+// SetMedia enables media negotiation through hub. Call it before serving.
+func (s *Server) SetMedia(hub *conference.Hub) { s.media = hub }
 
 // Config returns the effective configuration.
 func (s *Server) Config() Config { return s.cfg }

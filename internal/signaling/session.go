@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rtcengine/rtcengine/internal/conference"
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/room"
 	"github.com/rtcengine/rtcengine/internal/trtc"
@@ -44,6 +45,7 @@ type memberSink struct {
 	member  atomic.Pointer[room.Member]
 	app     trtc.SDKAppID
 	dropped atomic.Bool
+	part    atomic.Pointer[conference.Participant] // media side, when the server has media
 }
 
 func newSession(srv *Server, conn Conn) *Session {
@@ -243,6 +245,16 @@ func (s *Session) handle(msg proto.Message) {
 		s.handleSwitchRole(msg)
 	case proto.TypeStreamState:
 		s.handleStreamState(msg)
+	case proto.TypePubOffer:
+		s.handlePubOffer(msg)
+	case proto.TypeSubAnswer:
+		s.handleSubAnswer(msg)
+	case proto.TypeCandidate:
+		s.handleCandidate(msg)
+	case proto.TypeSubscribe:
+		s.handleSubscribe(msg)
+	case proto.TypeRestartICE:
+		s.handleRestartICE(msg)
 	default:
 		s.strike(msg.ID, trtc.ErrUnknownSubCmd, fmt.Sprintf("unknown message type %.32q", msg.Type))
 	}

@@ -1,0 +1,320 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// socketBuffer is the kernel buffer asked for on the media socket: loopback
+// bursts overflow the default 208 KiB (see docs/sfu.md).
+const socketBuffer = 4 << 20
+
+// Engine is the SFU of one server: it owns the media sockets and the Pion
+// APIs, and creates Peers. It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	udp    *net.UDPConn
+	tcp    net.Listener
+	udpMux *ice.UDPMuxDefault
+	tcpMux *ice.TCPMuxDefault
+
+	// pubAPI builds publisher PeerConnections (receive side: NACK
+	// generation, receiver reports, transport-wide CC feedback); subAPI
+	// builds subscriber ones (send side: sender reports; NACKs are answered
+	// by DownTracks from the packet cache, not by an interceptor).
+	pubAPI, subAPI *webrtc.API
+
+	mu     sync.Mutex
+	peers  map[*Peer]struct{}
+	closed bool
+}
+
+// NewEngine validates cfg, opens the media sockets and returns an Engine.
+func NewEngine(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	e := &Engine{cfg: cfg, log: cfg.Logger, peers: make(map[*Peer]struct{})}
+	if err := e.listen(); err != nil {
+		e.closeSockets()
+		return nil, err
+	}
+	var err error
+	if e.pubAPI, err = e.newAPI(true); err == nil {
+		e.subAPI, err = e.newAPI(false)
+	}
+	if err != nil {
+		e.closeSockets()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) listen() error {
+	ip := net.IPv4zero
+	if e.cfg.ListenIP != "" {
+		ip = net.ParseIP(e.cfg.ListenIP)
+	}
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: e.cfg.UDPPort})
+	if err != nil {
+		return fmt.Errorf("sfu: listen udp: %w", err)
+	}
+	e.udp = udp
+	// Best effort: the kernel caps these at rmem_max/wmem_max.
+	_ = udp.SetReadBuffer(socketBuffer)
+	_ = udp.SetWriteBuffer(socketBuffer)
+	logs := slogFactory{e.log}
+	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: udp, Logger: logs.NewLogger("udpmux")})
+	if e.cfg.DisableTCP {
+		return nil
+	}
+	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: e.cfg.TCPPort})
+	if err != nil {
+		return fmt.Errorf("sfu: listen tcp: %w", err)
+	}
+	e.tcp = tcp
+	e.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
+		Listener:        tcp,
+		Logger:          logs.NewLogger("tcpmux"),
+		ReadBufferSize:  64,
+		WriteBufferSize: socketBuffer,
+	})
+	return nil
+}
+
+func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me, publisher); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if publisher {
+		gen, err := nack.NewGeneratorInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(gen)
+		rr, err := report.NewReceiverInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(rr)
+		tw, err := twcc.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(tw)
+	} else {
+		sr, err := report.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(sr)
+	}
+
+	se := webrtc.SettingEngine{LoggerFactory: slogFactory{e.log}}
+	se.SetICEUDPMux(e.udpMux)
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if e.tcpMux != nil {
+		se.SetICETCPMux(e.tcpMux)
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(types)
+	se.DisableActiveTCP(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(e.cfg.IncludeLoopback)
+	if len(e.cfg.NodeIPs) > 0 {
+		se.SetNAT1To1IPs(e.cfg.NodeIPs, webrtc.ICECandidateTypeHost)
+	}
+	return webrtc.NewAPI(
+		webrtc.WithMediaEngine(me),
+		webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(se),
+	), nil
+}
+
+// Codec payload types follow Chromium's numbering so that SDP diffs read
+// easily; they are negotiated anyway.
+var videoCodecs = []struct {
+	mime, fmtp string
+	pt, rtx    webrtc.PayloadType
+}{
+	{webrtc.MimeTypeVP8, "", 96, 97},
+	{webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", 102, 103},
+	{webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", 127, 121},
+	{webrtc.MimeTypeVP9, "profile-id=0", 98, 99},
+	{webrtc.MimeTypeAV1, "", 45, 46},
+}
+
+// Header extension URIs not exported by Pion.
+const (
+	audioLevelURI  = "urn:ietf:params:rtp-hdrext:ssrc-audio-level" // RFC 6464
+	absSendTimeURI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+)
+
+func registerCodecs(me *webrtc.MediaEngine, publisher bool) error {
+	fb := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+		{Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	}
+	var audioFB []webrtc.RTCPFeedback
+	if publisher {
+		fb = append(fb, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+		audioFB = []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: audioFB,
+		},
+		PayloadType: 111,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return err
+	}
+	for _, c := range videoCodecs {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: c.mime, ClockRate: 90000, SDPFmtpLine: c.fmtp, RTCPFeedback: fb,
+			},
+			PayloadType: c.pt,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", c.pt),
+			},
+			PayloadType: c.rtx,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
+	}
+	exts := []struct {
+		uri  string
+		kind webrtc.RTPCodecType
+	}{
+		{audioLevelURI, webrtc.RTPCodecTypeAudio},
+		{absSendTimeURI, webrtc.RTPCodecTypeAudio},
+		{absSendTimeURI, webrtc.RTPCodecTypeVideo},
+	}
+	if publisher {
+		// Transport-wide CC feedback goes to publishers so their encoders
+		// adapt; MID and RID let them send simulcast.
+		exts = append(exts,
+			struct {
+				uri  string
+				kind webrtc.RTPCodecType
+			}{sdp.TransportCCURI, webrtc.RTPCodecTypeAudio},
+		)
+		for _, uri := range []string{sdp.TransportCCURI, sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+			exts = append(exts, struct {
+				uri  string
+				kind webrtc.RTPCodecType
+			}{uri, webrtc.RTPCodecTypeVideo})
+		}
+	}
+	for _, x := range exts {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UDPAddr returns the address of the media UDP socket.
+func (e *Engine) UDPAddr() *net.UDPAddr {
+	a, _ := e.udp.LocalAddr().(*net.UDPAddr)
+	return a
+}
+
+// TCPAddr returns the address of the ICE-TCP listener, or nil when TCP is
+// disabled.
+func (e *Engine) TCPAddr() *net.TCPAddr {
+	if e.tcp == nil {
+		return nil
+	}
+	a, _ := e.tcp.Addr().(*net.TCPAddr)
+	return a
+}
+
+// NewPeer creates the server side of one client session. h receives the
+// peer's events; it must not be nil (embed NopHandler for defaults).
+func (e *Engine) NewPeer(id PeerID, h Handler) (*Peer, error) {
+	if h == nil {
+		return nil, errors.New("sfu: nil Handler")
+	}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	p, err := newPeer(e, id, h)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		_ = p.Close()
+		return nil, ErrClosed
+	}
+	e.peers[p] = struct{}{}
+	e.mu.Unlock()
+	return p, nil
+}
+
+func (e *Engine) forget(p *Peer) {
+	e.mu.Lock()
+	delete(e.peers, p)
+	e.mu.Unlock()
+}
+
+// Close closes every Peer and the media sockets. It is idempotent.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	peers := make([]*Peer, 0, len(e.peers))
+	for p := range e.peers {
+		peers = append(peers, p)
+	}
+	e.mu.Unlock()
+	var errs []error
+	for _, p := range peers {
+		errs = append(errs, p.Close())
+	}
+	errs = append(errs, e.closeSockets())
+	return errors.Join(errs...)
+}
+
+func (e *Engine) closeSockets() error {
+	var errs []error
+	if e.tcpMux != nil {
+		errs = append(errs, e.tcpMux.Close())
+	} else if e.tcp != nil {
+		errs = append(errs, e.tcp.Close())
+	}
+	if e.udpMux != nil {
+		errs = append(errs, e.udpMux.Close())
+	} else if e.udp != nil {
+		errs = append(errs, e.udp.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,137 @@
+package rtc
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types follow Chromium's numbering (and the server's) so that SDP
+// diffs read easily; they are negotiated anyway.
+const (
+	ptOpus    = 111
+	ptVP8     = 96
+	ptVP8RTX  = 97
+	ptH264    = 102
+	ptH264RTX = 103
+)
+
+const (
+	h264Fmtp      = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level" // RFC 6464
+)
+
+// mediaAPI is the Pion API of one Cloud: codecs, interceptors and ICE
+// settings shared by all of its PeerConnections. It is built on first use.
+type mediaAPI struct {
+	once sync.Once
+	api  *webrtc.API
+	err  error
+}
+
+func (c *Cloud) pionAPI() (*webrtc.API, error) {
+	m := &c.mediaState.api
+	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server)) })
+	return m.api, m.err
+}
+
+// isLoopbackServer reports whether the signaling URL names this machine; the
+// media server is then reached over loopback too.
+func isLoopbackServer(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newPionAPI registers Opus, VP8 and H.264 (packetization-mode 1) with RTX,
+// NACK, PLI, FIR, REMB and transport-wide CC feedback, and the interceptors
+// that act on them: NACK generation and answers (as RTX when negotiated),
+// RTCP sender/receiver reports, TWCC feedback for what we receive and TWCC
+// sequence numbers on what we send.
+func newPionAPI(loopback bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+		{Type: "nack"}, {Type: "nack", Parameter: "pli"},
+		{Type: webrtc.TypeRTCPFBTransportCC},
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
+		},
+		PayloadType: ptOpus,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	for _, v := range []struct {
+		mime, fmtp string
+		pt, rtx    webrtc.PayloadType
+	}{
+		{webrtc.MimeTypeVP8, "", ptVP8, ptVP8RTX},
+		{webrtc.MimeTypeH264, h264Fmtp, ptH264, ptH264RTX},
+	} {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: v.mime, ClockRate: 90000, SDPFmtpLine: v.fmtp, RTCPFeedback: fb},
+			PayloadType:        v.pt,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", v.pt)},
+			PayloadType:        v.rtx,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+	}
+	for _, x := range []struct {
+		uri  string
+		kind webrtc.RTPCodecType
+	}{
+		{audioLevelURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+	} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return nil, err
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(me, ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+		return nil, err
+	}
+
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if loopback {
+		// The server is on this machine: only loopback paths make sense,
+		// and Pion skips loopback candidates unless told otherwise.
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}

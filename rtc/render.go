@@ -1,0 +1,388 @@
+package rtc
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcengine/rtcengine/internal/proto"
+)
+
+// SetRemoteVideoRenderCallback sets who receives a remote user's video
+// frames (all its video streams; the renderer is told which). format
+// VideoFormatVP8 or VideoFormatH264 asks for the encoded frames as received
+// (Frame.Format says which codec the sender used); VideoFormatI420 needs
+// libvpx through cgo, which this build lacks, and is reported with
+// OnError(ErrCodeNotSupported). A nil renderer removes the callback. It
+// may be called before the user enters.
+func (c *Cloud) SetRemoteVideoRenderCallback(userID string, format VideoFormat, r VideoRenderer) {
+	cm := &c.mediaState
+	if r != nil && format != VideoFormatVP8 && format != VideoFormatH264 {
+		c.emit(func(l Listener) {
+			l.OnError(ErrCodeNotSupported, "SetRemoteVideoRenderCallback: "+format.String()+" output needs a cgo build; use VideoFormatVP8 or VideoFormatH264")
+		})
+		r = nil
+	}
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	if r == nil {
+		delete(cm.renderers, userID)
+		return
+	}
+	if cm.renderers == nil {
+		cm.renderers = map[string]videoRender{}
+	}
+	cm.renderers[userID] = videoRender{format: format, r: r}
+}
+
+// SetAudioFrameObserver sets who receives every remote user's audio.
+// AudioFormatOpus gives the Opus packets as received; AudioFormatPCM needs
+// libopus through cgo, which this build lacks, and is reported with
+// OnError(ErrCodeNotSupported). A nil observer removes it.
+func (c *Cloud) SetAudioFrameObserver(format AudioFormat, o AudioFrameObserver) {
+	if o != nil && format != AudioFormatOpus {
+		c.emit(func(l Listener) {
+			l.OnError(ErrCodeNotSupported, "SetAudioFrameObserver: "+format.String()+" output needs a cgo build; use AudioFormatOpus")
+		})
+		o = nil
+	}
+	cm := &c.mediaState
+	cm.mu.Lock()
+	cm.audioObs = o
+	cm.mu.Unlock()
+}
+
+func (cm *cloudMedia) renderer(user string) VideoRenderer {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	return cm.renderers[user].r
+}
+
+func (cm *cloudMedia) audioObserver() AudioFrameObserver {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	return cm.audioObs
+}
+
+// remotePrefs are the explicit subscribe choices for one remote user; nil
+// means the receive mode of SetDefaultStreamRecvMode.
+type remotePrefs struct {
+	audio, video, sub *bool
+	layer             string // proto.LayerBig, LayerSmall, or "" (auto)
+}
+
+// StartRemoteView starts receiving a remote user's video stream: StreamBig
+// (the camera, at the layer SetRemoteVideoStreamType chose, else as
+// bandwidth allows), StreamSmall (the camera's small stream) or StreamSub.
+// There is no view in Go: frames go to the SetRemoteVideoRenderCallback
+// renderer, and OnFirstVideoFrame reports the first.
+func (c *Cloud) StartRemoteView(userID string, streamType StreamType) {
+	c.remoteVideo(userID, streamType, true, streamType == StreamSmall)
+}
+
+// StopRemoteView stops receiving a remote user's video stream.
+func (c *Cloud) StopRemoteView(userID string, streamType StreamType) {
+	c.remoteVideo(userID, streamType, false, false)
+}
+
+// MuteRemoteVideoStream stops (mute) or resumes receiving a remote user's
+// video stream.
+func (c *Cloud) MuteRemoteVideoStream(userID string, streamType StreamType, mute bool) {
+	c.remoteVideo(userID, streamType, !mute, false)
+}
+
+// MuteRemoteAudio stops (mute) or resumes receiving a remote user's audio.
+func (c *Cloud) MuteRemoteAudio(userID string, mute bool) {
+	if m := c.roomMedia(); m != nil {
+		m.setPref(userID, proto.StreamAudio, func(p *remotePrefs) { on := !mute; p.audio = &on })
+	}
+}
+
+// SetRemoteVideoStreamType pins the layer of a remote user's camera stream
+// that is received: StreamBig or StreamSmall. Without it the server picks
+// by bandwidth. The switch happens at the next keyframe.
+func (c *Cloud) SetRemoteVideoStreamType(userID string, streamType StreamType) {
+	if streamType != StreamBig && streamType != StreamSmall {
+		return
+	}
+	if m := c.roomMedia(); m != nil {
+		m.setPref(userID, proto.StreamVideo, func(p *remotePrefs) {
+			p.layer = proto.LayerBig
+			if streamType == StreamSmall {
+				p.layer = proto.LayerSmall
+			}
+		})
+	}
+}
+
+func (c *Cloud) remoteVideo(userID string, st StreamType, on, small bool) {
+	m := c.roomMedia()
+	if m == nil || st < StreamBig || st > StreamSub {
+		return
+	}
+	stream := proto.StreamVideo
+	if st == StreamSub {
+		stream = proto.StreamSub
+	}
+	m.setPref(userID, stream, func(p *remotePrefs) {
+		v := on
+		if st == StreamSub {
+			p.sub = &v
+			return
+		}
+		p.video = &v
+		if small {
+			p.layer = proto.LayerSmall
+		}
+	})
+}
+
+// roomMedia returns the media of the session in a room, or nil.
+func (c *Cloud) roomMedia() *mediaClient {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil || c.sess.state != sInRoom {
+		return nil
+	}
+	return c.sess.media
+}
+
+// setPref records a subscribe choice and sends it.
+func (m *mediaClient) setPref(user, stream string, f func(*remotePrefs)) {
+	m.mu.Lock()
+	p := m.prefs[user]
+	if p == nil {
+		p = &remotePrefs{}
+		m.prefs[user] = p
+	}
+	f(p)
+	req := m.subscribeReqLocked(user, stream)
+	if req.On {
+		delete(m.first, user+"/"+stream) // report the first frame again
+	}
+	m.mu.Unlock()
+	if l := m.currentLink(); l != nil {
+		m.sendSubscribe(l, req)
+	}
+}
+
+// subscribeReqLocked builds the subscribe request for one stream from the
+// recorded choices and the default receive mode. Called with m.mu held.
+func (m *mediaClient) subscribeReqLocked(user, stream string) proto.Subscribe {
+	p := m.prefs[user]
+	req := proto.Subscribe{UserID: user, Stream: stream, Layer: proto.LayerAuto}
+	pick := func(b *bool, def bool) bool {
+		if b != nil {
+			return *b
+		}
+		return def
+	}
+	switch stream {
+	case proto.StreamAudio:
+		req.On = pick(p.audio, m.s.recvAudio)
+		req.Layer = ""
+	case proto.StreamVideo:
+		req.On = pick(p.video, m.s.recvVideo)
+		if p.layer != "" {
+			req.Layer = p.layer
+		}
+	case proto.StreamSub:
+		req.On = pick(p.sub, m.s.recvVideo)
+		req.Layer = ""
+	}
+	return req
+}
+
+func (m *mediaClient) sendSubscribe(l *link, req proto.Subscribe) {
+	l.request(proto.TypeSubscribe, req, m.c.o.connectTimeout, ErrCodeDisconnected, func(msg proto.Message) {
+		if msg.Code == 0 || msg.Code == ErrCodeDisconnected {
+			return // lost links resend everything when back
+		}
+		code, text := msg.Code, msg.Msg
+		m.c.emit(func(ls Listener) {
+			if code > 0 {
+				ls.OnWarning(code, text)
+			} else {
+				ls.OnError(code, text)
+			}
+		})
+	})
+}
+
+// resendPrefs repeats every explicit subscribe choice on a new link: the
+// server forgot them on a fresh enter, and some may not have been sent.
+func (m *mediaClient) resendPrefs(l *link) {
+	m.mu.Lock()
+	var reqs []proto.Subscribe
+	for user, p := range m.prefs {
+		if p.audio != nil {
+			reqs = append(reqs, m.subscribeReqLocked(user, proto.StreamAudio))
+		}
+		if p.video != nil || p.layer != "" {
+			reqs = append(reqs, m.subscribeReqLocked(user, proto.StreamVideo))
+		}
+		if p.sub != nil {
+			reqs = append(reqs, m.subscribeReqLocked(user, proto.StreamSub))
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range reqs {
+		m.sendSubscribe(l, r)
+	}
+}
+
+// remoteVideoType is the stream type reported for a remote user's track.
+func (m *mediaClient) remoteVideoType(user, stream string) StreamType {
+	if stream == proto.StreamSub {
+		return StreamSub
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p := m.prefs[user]; p != nil && p.layer == proto.LayerSmall {
+		return StreamSmall
+	}
+	return StreamBig
+}
+
+// firstFrame reports whether this is the first frame of key to report.
+func (m *mediaClient) firstFrame(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.first[key] {
+		return false
+	}
+	m.first[key] = true
+	return true
+}
+
+// splitTrackID reads "<userId>/<stream>"; the MediaStream id is the userId.
+func splitTrackID(id, streamID string) (user, stream string) {
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		return id[:i], id[i+1:]
+	}
+	return streamID, id
+}
+
+// onTrack reads one remote track until it ends (its own Pion goroutine).
+func (m *mediaClient) onTrack(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	if !m.track() {
+		return
+	}
+	defer m.wg.Done()
+	user, stream := splitTrackID(tr.ID(), tr.StreamID())
+	key := user + "/" + stream
+	defer func() {
+		m.mu.Lock()
+		delete(m.first, key)
+		m.mu.Unlock()
+	}()
+	if tr.Kind() == webrtc.RTPCodecTypeAudio {
+		m.readAudio(user, key, tr)
+		return
+	}
+	m.readVideo(pc, user, stream, key, tr)
+}
+
+func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
+	clock := int64(tr.Codec().ClockRate)
+	if clock == 0 {
+		clock = 48000
+	}
+	ts := tsUnwrapper{clock: clock}
+	var last uint16
+	started := false
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		if started && int16(pkt.SequenceNumber-last) <= 0 {
+			continue // late or duplicate
+		}
+		started, last = true, pkt.SequenceNumber
+		if len(pkt.Payload) == 0 {
+			continue
+		}
+		ms := ts.ms(pkt.Timestamp)
+		if m.firstFrame(key) {
+			m.c.emit(func(l Listener) { l.OnFirstAudioFrame(user) })
+		}
+		if o := m.c.mediaState.audioObserver(); o != nil {
+			data := append([]byte(nil), pkt.Payload...)
+			o.OnRemoteUserAudioFrame(user, &AudioFrame{
+				Format: AudioFormatOpus, Data: data, SampleRate: 48000,
+				Channels: opusChannels(data), Timestamp: ms,
+			})
+		}
+	}
+}
+
+// pliInterval limits our keyframe requests for one track.
+const pliInterval = 300 * time.Millisecond
+
+func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key string, tr *webrtc.TrackRemote) {
+	var dp videoDepacketizer
+	switch strings.ToLower(tr.Codec().MimeType) {
+	case strings.ToLower(webrtc.MimeTypeVP8):
+		dp = vp8Depacketizer{}
+	case strings.ToLower(webrtc.MimeTypeH264):
+		dp = h264Depacketizer{}
+	default:
+		m.log.Warn("no depacketizer for remote track", "track", tr.ID(), "codec", tr.Codec().MimeType)
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+		}
+	}
+	asm := newFrameAssembler(dp)
+	ts := tsUnwrapper{clock: 90000}
+	needKey := true // a decoder starts at a keyframe
+	var w, h int
+	var lastPLI time.Time
+	requestKeyframe := func(now time.Time) {
+		if now.Sub(lastPLI) < pliInterval {
+			return
+		}
+		lastPLI = now
+		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
+	}
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		frames, lost := asm.push(pkt, now)
+		if lost {
+			needKey = true
+		}
+		for _, f := range frames {
+			ms := ts.ms(f.timestamp)
+			isKey, fw, fh, ok := dp.keyframe(f.data)
+			if ok {
+				w, h = fw, fh
+			}
+			if needKey && !isKey {
+				requestKeyframe(now)
+				continue
+			}
+			needKey = false
+			st := m.remoteVideoType(user, stream)
+			if m.firstFrame(key) {
+				fw, fh := w, h
+				m.c.emit(func(l Listener) { l.OnFirstVideoFrame(user, st, fw, fh) })
+			}
+			if r := m.c.mediaState.renderer(user); r != nil {
+				r.OnRenderVideoFrame(user, st, &VideoFrame{
+					Format: dp.format(), Data: f.data, Width: w, Height: h, Timestamp: ms, Keyframe: isKey,
+				})
+			}
+		}
+		if needKey && lost {
+			requestKeyframe(now)
+		}
+	}
+}
