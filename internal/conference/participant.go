@@ -212,16 +212,24 @@ func (p *Participant) layerFor(pub *published) (trtc.StreamType, bool) {
 // big when it carries it with 50 % (the gap keeps it from flapping). With no
 // small layer published, big it is.
 func (p *Participant) autoLayer(pub *published, current trtc.StreamType) trtc.StreamType {
-	if p.bwe <= 0 || pub.bigBps <= 0 || !hasLayer(pub.track, trtc.StreamSmall) {
-		if p.bwe > 0 && pub.bigBps > 0 {
-			return trtc.StreamBig
-		}
+	return chooseLayer(p.bwe, pub.bigBps, hasLayer(pub.track, trtc.StreamSmall), current)
+}
+
+// chooseLayer is the bandwidth policy: with an estimate (bwe) and the big
+// layer's measured bitrate, go small below 1.1× and big above 1.5×; keep the
+// current layer in between or while either number is unknown. Without a
+// small layer, big.
+func chooseLayer(bwe, bigBps int, hasSmall bool, current trtc.StreamType) trtc.StreamType {
+	if !hasSmall {
+		return trtc.StreamBig
+	}
+	if bwe <= 0 || bigBps <= 0 {
 		return current
 	}
 	switch {
-	case float64(p.bwe) < 1.1*float64(pub.bigBps):
+	case float64(bwe) < 1.1*float64(bigBps):
 		return trtc.StreamSmall
-	case float64(p.bwe) > 1.5*float64(pub.bigBps):
+	case float64(bwe) > 1.5*float64(bigBps):
 		return trtc.StreamBig
 	}
 	return current
