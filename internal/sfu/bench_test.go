@@ -53,6 +53,7 @@ func newFanout(tb testing.TB, n int) *fanout {
 		clock: e.cfg.Clock, pliInterval: e.cfg.KeyframeInterval,
 		writeRTCP: func([]rtcp.Packet) error { return nil },
 	}
+	l.stats.level.Store(noLevel)
 	pt.layers[0].Store(l)
 	f := &fanout{layer: l}
 	f.rs.clockRate = 90000
@@ -169,6 +170,14 @@ func TestForwardRewritesHeaderAndExtensions(t *testing.T) {
 	}
 	if x := v.extension(9); x != nil {
 		t.Fatalf("publisher extension forwarded: %x", x)
+	}
+
+	// The level is also exposed for OnUserVoiceVolume: -5 dBov is loud.
+	if vol, ok := f.layer.track.AudioLevel(); !ok || vol != 96 {
+		t.Fatalf("AudioLevel = %d, %v", vol, ok)
+	}
+	if _, ok := f.layer.track.AudioLevel(); ok {
+		t.Fatal("AudioLevel reported twice")
 	}
 }
 

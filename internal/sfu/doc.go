@@ -13,6 +13,7 @@
 //	err = p.AddICECandidate(sfu.TargetPublisher, cand)
 //	dt, err := bob.Subscribe(track, sfu.SubscribeOptions{Layer: trtc.StreamSmall})
 //	dt.SetLayer(trtc.StreamBig); dt.Mute(true); dt.Close()
+//	p.RestartICE()                                  // subscriber connection
 //	p.Close(); e.Close()
 //
 // Events reach the caller through a Handler (embed NopHandler): subscriber
@@ -96,4 +97,6 @@
 // NACKs, retransmissions, PLIs, layer switches, drops, and loss, jitter and
 // RTT from the subscriber's receiver reports) return plain structs with
 // cumulative counters; rates come from the difference of two snapshots.
+// PublishedTrack.AudioLevel gives the loudest RFC 6464 audio level since the
+// previous call, for OnUserVoiceVolume.
 package sfu

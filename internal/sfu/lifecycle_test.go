@@ -65,6 +65,14 @@ func TestAudioForwardedAndPublisherLeaving(t *testing.T) {
 		prev = p
 	}
 
+	// An ICE restart of the subscriber connection keeps media flowing.
+	bob.peer.RestartICE()
+	for range 50 {
+		if _, _, err := tr.ReadRTP(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Muting stops the flow; the stats say so.
 	d.Mute(true)
 	if !d.Stats().Muted {

@@ -94,8 +94,6 @@ func TestEveryFrameReachesEverySubscriber(t *testing.T) {
 	}
 }
 
-func (id PeerID) String() string { return string(id) }
-
 func TestLayerSwitchAtKeyframeKeepsOneContinuousTrack(t *testing.T) {
 	env := newTestEnv(t, Config{KeyframeInterval: 50 * time.Millisecond})
 	alice := env.newClient("alice", nil)

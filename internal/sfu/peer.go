@@ -271,6 +271,11 @@ func (p *Peer) offerLocked() {
 		p.log.Warn("subscriber candidate gathering timed out")
 	}
 	p.outstanding = true
+	// Candidates the client trickles with its answer (new credentials after
+	// an ICE restart) wait for that answer.
+	p.mu.Lock()
+	p.remoteSet[TargetSubscriber] = false
+	p.mu.Unlock()
 	sdp := p.sub.LocalDescription().SDP
 	p.log.Debug("subscriber offer", "transceivers", len(p.sub.GetTransceivers()))
 	p.events.post(func() { p.h.OnSubscriberOffer(sdp) })
@@ -372,6 +377,7 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		cache: newPacketCache(cacheSize), clock: p.e.cfg.Clock, pliInterval: p.e.cfg.KeyframeInterval,
 		writeRTCP: p.pub.WriteRTCP,
 	}
+	l.stats.level.Store(noLevel)
 	for _, h := range recv.GetParameters().HeaderExtensions {
 		if h.URI == audioLevelURI {
 			l.audioLevelID = uint8(h.ID)

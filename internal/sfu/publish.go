@@ -104,6 +104,22 @@ func (t *PublishedTrack) Stats() []TrackStats {
 	return out
 }
 
+// AudioLevel returns the loudest audio level the publisher reported (RFC
+// 6464 header extension) since the previous call, as TRTC's 0–100 volume,
+// and false when no level arrived meanwhile. The room layer polls it for
+// OnUserVoiceVolume.
+func (t *PublishedTrack) AudioLevel() (volume int, ok bool) {
+	l := t.layers[layerBig].Load()
+	if l == nil {
+		return 0, false
+	}
+	dbov := l.stats.level.Swap(noLevel)
+	if dbov == noLevel {
+		return 0, false
+	}
+	return int(127-dbov) * 100 / 127, true
+}
+
 // RequestKeyframe asks the publisher for a keyframe on every layer, subject
 // to the keyframe rate limit.
 func (t *PublishedTrack) RequestKeyframe() {
@@ -254,6 +270,14 @@ func (l *layer) handle(pkt []byte, rs *recvState) {
 	if l.pliPending.Load() && now.UnixNano()-l.lastPLI.Load() >= int64(l.pliInterval) {
 		l.pliPending.Store(false)
 		l.sendKeyframeRequest(now.UnixNano())
+	}
+	if l.audioLevelID != 0 {
+		var v rtpView
+		if parseRTP(pkt, &v) == nil {
+			if al := v.extension(l.audioLevelID); len(al) == 1 {
+				l.stats.noteLevel(al[0] & 0x7f)
+			}
+		}
 	}
 	if l.track.ck != codecOther {
 		var v rtpView

@@ -31,6 +31,24 @@ type layerCounters struct {
 	lost                              atomic.Int64
 	jitter                            atomic.Uint64 // float64 bits, in clock units
 	plisSent, pliThrottled            atomic.Uint64
+	// level is the lowest -dBov (loudest) seen since AudioLevel last read
+	// it, or noLevel.
+	level atomic.Uint32
+}
+
+// noLevel marks "no audio level since the last read"; levels are 0..127.
+const noLevel = 128
+
+func (c *layerCounters) noteLevel(dbov uint8) {
+	for {
+		old := c.level.Load()
+		if old != noLevel && old <= uint32(dbov) {
+			return
+		}
+		if c.level.CompareAndSwap(old, uint32(dbov)) {
+			return
+		}
+	}
 }
 
 // recvState is the reader-owned part of the RFC 3550 A.1/A.8 bookkeeping.

@@ -11,6 +11,8 @@ import (
 // "room/user"); the SFU only uses it in logs, track ids and stream ids.
 type PeerID string
 
+func (id PeerID) String() string { return string(id) }
+
 // TrackID names a published track: "<peer id>/<source>", where source is
 // "audio", "video" (the main camera stream with its big and small layers) or
 // "sub" (screen share). It is also the MediaStreamTrack id subscribers see.
@@ -120,6 +122,16 @@ func (s ConnectionState) String() string {
 		return "closed"
 	}
 	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// ParseConnectionState parses the String form of a ConnectionState.
+func ParseConnectionState(s string) (ConnectionState, error) {
+	for st := ConnectionStateNew; st <= ConnectionStateClosed; st++ {
+		if st.String() == strings.ToLower(s) {
+			return st, nil
+		}
+	}
+	return ConnectionStateUnknown, fmt.Errorf("sfu: unknown connection state %q", s)
 }
 
 func connectionStateOf(s webrtc.PeerConnectionState) ConnectionState {

@@ -342,6 +342,11 @@ func TestTargetAndKindStrings(t *testing.T) {
 	if _, err := ParseTarget("x"); !errors.Is(err, ErrUnknownTarget) {
 		t.Fatal(err)
 	}
+	for st := ConnectionStateNew; st <= ConnectionStateClosed; st++ {
+		if back, err := ParseConnectionState(st.String()); err != nil || back != st {
+			t.Fatalf("ParseConnectionState(%q) = %v, %v", st.String(), back, err)
+		}
+	}
 	for _, k := range []Kind{KindAudio, KindVideo} {
 		if back, err := ParseKind(k.String()); err != nil || back != k {
 			t.Fatalf("ParseKind(%q) = %v, %v", k.String(), back, err)
