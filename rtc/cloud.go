@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/internal/serial"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
@@ -41,7 +42,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // Cloud is one user's presence in one room (TRTCCloud).
 type Cloud struct {
 	o    options
-	disp *dispatcher
+	disp *serial.Queue
 
 	mu       sync.Mutex
 	listener Listener
@@ -64,7 +65,7 @@ func NewCloud(opts ...Option) *Cloud {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	o.server = signalURL(o.server)
-	return &Cloud{o: o, disp: newDispatcher(), listener: BaseListener{}, recvAudio: true, recvVideo: true}
+	return &Cloud{o: o, disp: serial.New(), listener: BaseListener{}, recvAudio: true, recvVideo: true}
 }
 
 func signalURL(s string) string {
@@ -104,7 +105,7 @@ func (c *Cloud) SetListener(l Listener) {
 
 // emit queues a callback for the dispatcher goroutine.
 func (c *Cloud) emit(f func(Listener)) {
-	c.disp.post(func() {
+	c.disp.Post(func() {
 		c.mu.Lock()
 		l := c.listener
 		c.mu.Unlock()
@@ -211,7 +212,7 @@ func (c *Cloud) Close() {
 			<-s.done
 		}
 	}
-	c.disp.stop()
+	c.disp.Close(true)
 }
 
 func terminal() proto.Terminal {

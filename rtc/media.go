@@ -7,6 +7,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/internal/serial"
 )
 
 // mediaClient owns a session's publisher and subscriber PeerConnections.
@@ -23,7 +24,7 @@ type mediaClient struct {
 	s    *roomSession
 	c    *Cloud
 	log  *slog.Logger
-	work *dispatcher
+	work *serial.Queue
 
 	mu     sync.Mutex
 	closed bool
@@ -56,7 +57,7 @@ func newMediaClient(s *roomSession) *mediaClient {
 	return &mediaClient{
 		s: s, c: s.c,
 		log:    s.c.o.log.With("user", s.params.UserID),
-		work:   newDispatcher(),
+		work:   serial.New(),
 		locals: map[string]*localTrack{},
 		prefs:  map[string]*remotePrefs{},
 		first:  map[string]bool{},
@@ -65,7 +66,7 @@ func newMediaClient(s *roomSession) *mediaClient {
 	}
 }
 
-func (m *mediaClient) post(f func()) { m.work.post(f) }
+func (m *mediaClient) post(f func()) { m.work.Post(f) }
 
 func (m *mediaClient) isClosed() bool {
 	m.mu.Lock()
@@ -561,16 +562,16 @@ func (m *mediaClient) close() {
 	m.closed = true
 	m.mu.Unlock()
 	// Posted before stop, so it runs after everything queued so far.
-	m.work.post(func() {
+	m.work.Post(func() {
 		m.closePC(&m.pub)
 		m.closePC(&m.sub)
 	})
-	m.work.stop()
+	m.work.Close(true)
 }
 
 // shutdown closes and waits until every media goroutine has ended.
 func (m *mediaClient) shutdown() {
 	m.close()
-	<-m.work.done
+	<-m.work.Done()
 	m.wg.Wait()
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rtcengine/rtcengine/internal/room"
+	"github.com/rtcengine/rtcengine/internal/serial"
 	"github.com/rtcengine/rtcengine/internal/sfu"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
@@ -40,7 +41,7 @@ type Hub struct {
 
 	engine *sfu.Engine
 	log    *slog.Logger
-	loop   *loop
+	loop   *serial.Queue
 
 	// Owned by the loop.
 	rooms map[trtc.RoomKey]*roomState
@@ -73,14 +74,14 @@ func NewHub(engine *sfu.Engine, log *slog.Logger) *Hub {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Hub{
-		engine: engine, log: log, loop: newLoop(),
+		engine: engine, log: log, loop: serial.New(),
 		rooms: map[trtc.RoomKey]*roomState{},
 		parts: map[room.SessionID]*Participant{},
 	}
 }
 
 // Close stops the hub. The engine (and so every Peer) is closed by its owner.
-func (h *Hub) Close() { h.loop.close() }
+func (h *Hub) Close() { h.loop.Close(false) }
 
 // Join registers a member's session. autoAudio and autoVideo are its
 // SetDefaultStreamRecvMode. Media connections are made lazily, when the
@@ -93,7 +94,7 @@ func (h *Hub) Join(m *room.Member, autoAudio, autoVideo bool, sig Signaler) *Par
 		prefs: map[trtc.UserID]*prefs{},
 		downs: map[sfu.TrackID]*down{},
 	}
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		if m.Active() {
 			rs := h.roomOf(p.key)
 			if old := rs.parts[p.user]; old != nil {
@@ -111,7 +112,7 @@ func (h *Hub) Join(m *room.Member, autoAudio, autoVideo bool, sig Signaler) *Par
 // connection and resends an offer the old one may have lost.
 func (h *Hub) Resume(session room.SessionID, sig Signaler) *Participant {
 	var p *Participant
-	h.loop.call(func() { p = h.parts[session] })
+	h.loop.Call(func() { p = h.parts[session] })
 	if p == nil {
 		return nil
 	}
@@ -136,7 +137,7 @@ func (h *Hub) roomOf(k trtc.RoomKey) *roomState {
 
 // UserLeft implements room.Observer: the member's media goes with it.
 func (h *Hub) UserLeft(_ room.RoomInfo, m room.MemberInfo, _ room.Cause, _ time.Time) {
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		if p := h.parts[m.Session]; p != nil {
 			h.dropLocked(p)
 		}
@@ -145,7 +146,7 @@ func (h *Hub) UserLeft(_ room.RoomInfo, m room.MemberInfo, _ room.Cause, _ time.
 
 // StreamChanged implements room.Observer: availability gates forwarding.
 func (h *Hub) StreamChanged(r room.RoomInfo, m room.MemberInfo, s room.Stream, on bool, _ time.Time) {
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		p := h.parts[m.Session]
 		if p == nil {
 			return
@@ -170,7 +171,7 @@ func (h *Hub) RoleChanged(_ room.RoomInfo, m room.MemberInfo, _ time.Time) {
 	if m.Role != trtc.RoleAudience {
 		return
 	}
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		p := h.parts[m.Session]
 		if p == nil {
 			return
@@ -217,7 +218,7 @@ func (h *Hub) dropLocked(p *Participant) {
 // Participants counts the sessions with media state (tests, metrics).
 func (h *Hub) Participants() int {
 	n := 0
-	h.loop.call(func() { n = len(h.parts) })
+	h.loop.Call(func() { n = len(h.parts) })
 	return n
 }
 

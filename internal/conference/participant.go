@@ -124,7 +124,7 @@ func (p *Participant) Subscribe(user trtc.UserID, s room.Stream, on bool, layer 
 		return ErrNoSuchStream
 	}
 	var err error
-	ok := p.hub.loop.call(func() {
+	ok := p.hub.loop.Call(func() {
 		if p.gone {
 			err = ErrGone
 			return
@@ -345,7 +345,7 @@ func streamOf(t *sfu.PublishedTrack) room.Stream {
 
 func (hd *handler) OnTrackPublished(t *sfu.PublishedTrack, layer trtc.StreamType) {
 	p, h := hd.p, hd.p.hub
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		if p.gone {
 			return
 		}
@@ -368,7 +368,7 @@ func (hd *handler) OnTrackUnpublished(t *sfu.PublishedTrack, _ trtc.StreamType) 
 		return
 	}
 	p, h := hd.p, hd.p.hub
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		rs := h.rooms[p.key]
 		if rs == nil {
 			return
@@ -385,7 +385,7 @@ func (hd *handler) OnTrackUnpublished(t *sfu.PublishedTrack, _ trtc.StreamType) 
 
 func (hd *handler) OnBandwidthEstimate(bps int) {
 	p, h := hd.p, hd.p.hub
-	h.loop.post(func() {
+	h.loop.Post(func() {
 		if p.gone {
 			return
 		}
