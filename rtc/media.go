@@ -44,13 +44,15 @@ type pcSide struct {
 	held   []webrtc.ICECandidateInit // remote candidates waiting for a description
 
 	// Publisher only.
-	busy       bool // an offer is unanswered
-	dirty      bool // something changed since it was made
-	restart    bool // the next offer restarts ICE
-	stale      bool // the last offer was rolled back: offer again
-	senders    map[*localTrack]*webrtc.RTPSender
-	negotiated map[*localTrack]bool // answered at least once
-	connected  bool
+	busy          bool // an offer is unanswered
+	dirty         bool // something changed since it was made
+	restart       bool // the next offer restarts ICE
+	everConnected bool // the connection reached connected once
+	broken        bool // disconnected or failed after having connected
+	stale         bool // the last offer was rolled back: offer again
+	senders       map[*localTrack]*webrtc.RTPSender
+	negotiated    map[*localTrack]bool // answered at least once
+	connected     bool
 }
 
 func newMediaClient(s *roomSession) *mediaClient {
@@ -481,11 +483,30 @@ func (m *mediaClient) newPC(target string) (*webrtc.PeerConnection, error) {
 }
 
 func (m *mediaClient) onPCState(pc *webrtc.PeerConnection, target string, st webrtc.PeerConnectionState) {
-	if target != proto.TargetPub || m.pub.pc != pc {
+	ps := m.side(target)
+	if ps.pc != pc {
 		return
 	}
-	m.pub.connected = st == webrtc.PeerConnectionStateConnected
-	m.markLive()
+	if target == proto.TargetPub {
+		m.pub.connected = st == webrtc.PeerConnectionStateConnected
+		m.markLive()
+	}
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		ps.everConnected, ps.broken = true, false
+		if !m.pub.broken && !m.sub.broken {
+			m.s.setMediaDown(false)
+		}
+	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
+		// The media path broke while the connection had worked: report it
+		// like a lost connection and restart ICE (once per break).
+		if ps.everConnected && !ps.broken {
+			ps.broken = true
+			m.s.setMediaDown(true)
+			m.c.emit(func(l Listener) { l.OnTryToReconnect() })
+			m.onICEFailed(pc, target)
+		}
+	}
 }
 
 // onICEFailed restarts ICE: the server restarts the subscriber connection

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -126,6 +127,9 @@ func newPionAPI(loopback bool) (*webrtc.API, error) {
 
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// Notice a broken media path within ~2 s (Pion's default is 5 s, and
+	// 25 s until failed); the server keeps ICE alive with its own checks.
+	se.SetICETimeouts(2*time.Second, 8*time.Second, 500*time.Millisecond)
 	if loopback {
 		// The server is on this machine: only loopback paths make sense,
 		// and Pion skips loopback candidates unless told otherwise.

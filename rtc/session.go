@@ -45,6 +45,7 @@ type roomSession struct {
 	media *mediaClient // publisher and subscriber PeerConnections; outlives links
 
 	recvAudio, recvVideo bool // SetDefaultStreamRecvMode at EnterRoom
+	health               health
 }
 
 // Defaults until the server announces its own in the enter response.
@@ -125,7 +126,7 @@ func (s *roomSession) run() {
 			s.link = nil
 		}
 		s.c.mu.Unlock()
-		s.c.emit(func(ls Listener) { ls.OnConnectionLost() })
+		s.setSignalDown(true)
 		if l = s.reconnect(); l == nil {
 			s.closeLink()
 			return
@@ -432,7 +433,7 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 	reannounce := !resp.Resumed && s.local != (streams{})
 	local := s.local
 	s.c.mu.Unlock()
-	s.c.emit(func(ls Listener) { ls.OnConnectionRecovery() })
+	s.setSignalDown(false)
 	for u := range before {
 		if _, ok := now[u]; !ok {
 			s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
