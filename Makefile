@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 test: deps vet race fuzz ## everything CI runs
 
 deps: ## install test dependencies if missing
-	@scripts/deps.sh
+	@scripts/deps.sh ffmpeg
 
 build:
 	$(GO) build ./...
