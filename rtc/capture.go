@@ -39,6 +39,8 @@ type cloudMedia struct {
 	muteVideo [3]bool // by StreamType; Small follows Big
 	renderers map[string]videoRender
 	audioObs  AudioFrameObserver
+
+	volInterval time.Duration // EnableAudioVolumeEvaluation; 0 = off
 }
 
 type videoRender struct {
@@ -219,6 +221,7 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 	if err := lt.write(frame.Data, frame.Timestamp); err != nil {
 		return err
 	}
+	lt.meterVideo(frame)
 	if lt.live.Load() && !lt.sentFirst.Swap(true) {
 		c.emit(func(l Listener) { l.OnSendFirstLocalVideoFrame(streamType) })
 	}
@@ -254,13 +257,15 @@ func (c *Cloud) SendCustomAudioData(frame *AudioFrame) error {
 	if lt == nil {
 		return ErrNotInRoom
 	}
-	data := frame.Data
+	data, volume := frame.Data, min(max(frame.Volume, 0), 100)
 	if muted {
-		data = opusSilence
+		data, volume = opusSilence, 0
 	}
-	if err := lt.writeAudio(data, frame.Data, frame.Timestamp); err != nil {
+	if err := lt.writeAudio(data, frame.Data, frame.Timestamp, volume); err != nil {
 		return err
 	}
+	lt.meter.count(len(data), time.Now())
+	lt.meter.noteVolume(volume)
 	if lt.live.Load() && !lt.sentFirst.Swap(true) {
 		c.emit(func(l Listener) { l.OnSendFirstLocalAudioFrame() })
 	}
@@ -301,6 +306,29 @@ type localTrack struct {
 
 	live      atomic.Bool // negotiated on a connected publisher connection
 	sentFirst atomic.Bool
+
+	meter   flowMeter     // what the application sent (statistics, volume)
+	levelID atomic.Uint32 // negotiated RFC 6464 extension id (audio), 0 = none
+}
+
+// meterVideo counts a sent video frame and notes its size: the frame's
+// own when it is a keyframe that says, else what the application gave.
+func (t *localTrack) meterVideo(f *VideoFrame) {
+	t.meter.count(len(f.Data), time.Now())
+	var w, h int
+	var ok bool
+	switch f.Format {
+	case VideoFormatVP8:
+		w, h, ok = vp8KeyframeSize(f.Data)
+	case VideoFormatH264:
+		if f.Keyframe || f.Width == 0 {
+			_, w, h, ok = h264KeyframeInfo(f.Data)
+		}
+	}
+	if !ok {
+		w, h = f.Width, f.Height
+	}
+	t.meter.setSize(w, h)
 }
 
 // outboundMTU leaves room for SRTP, header extensions and RTX.
@@ -344,8 +372,10 @@ func (t *localTrack) write(data []byte, tsMs uint64) error {
 }
 
 // writeAudio sends one Opus packet; orig is the application's packet, whose
-// duration advances the clock when it gives no timestamps.
-func (t *localTrack) writeAudio(data, orig []byte, tsMs uint64) error {
+// duration advances the clock when it gives no timestamps. volume (0..100)
+// goes out as the packet's RFC 6464 audio level once the extension is
+// negotiated.
+func (t *localTrack) writeAudio(data, orig []byte, tsMs uint64, volume int) error {
 	t.mu.Lock()
 	var ts uint32
 	if tsMs != 0 {
@@ -365,6 +395,11 @@ func (t *localTrack) writeAudio(data, orig []byte, tsMs uint64) error {
 	t.lastTS = ts
 	pkts := t.pk.Packetize(data, 0)
 	t.mu.Unlock()
+	if id := uint8(t.levelID.Load()); id != 0 {
+		for _, p := range pkts {
+			_ = p.Header.SetExtension(id, []byte{audioLevelByte(volume)})
+		}
+	}
 	return t.send(pkts, ts)
 }
 

@@ -31,6 +31,7 @@ type link struct {
 	timeout   time.Duration
 	hbChanged chan struct{} // wakes the writer to adopt a new heartbeat interval
 	closeOnce sync.Once
+	wire      *wireCounter // signaling bytes, counted for OnStatistics
 }
 
 type pendingReq struct {
@@ -40,7 +41,7 @@ type pendingReq struct {
 
 var errLinkDown = errors.New("rtc: signaling connection lost")
 
-func dial(ctx context.Context, url string, heartbeat, timeout time.Duration, onEvent func(proto.Message)) (*link, error) {
+func dial(ctx context.Context, url string, heartbeat, timeout time.Duration, wire *wireCounter, onEvent func(proto.Message)) (*link, error) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}})
@@ -61,6 +62,7 @@ func dial(ctx context.Context, url string, heartbeat, timeout time.Duration, onE
 		heartbeat: heartbeat,
 		timeout:   timeout,
 		hbChanged: make(chan struct{}, 1),
+		wire:      wire,
 	}
 	l.wg.Add(2)
 	go l.readLoop(lctx)
@@ -146,6 +148,7 @@ func (l *link) readLoop(ctx context.Context) {
 		if err != nil {
 			return
 		}
+		l.wire.recv.Add(uint64(len(data)))
 		l.handleFrame(typ, data)
 		// Re-arm after handling: the frame may have announced a new timeout.
 		_, timeout = l.intervals()
@@ -188,6 +191,9 @@ func (l *link) writeLoop(ctx context.Context) {
 		watchdog.Reset(timeout)
 		err := l.ws.Write(wctx, websocket.MessageText, frame)
 		watchdog.Stop()
+		if err == nil {
+			l.wire.sent.Add(uint64(len(frame)))
+		}
 		return err == nil
 	}
 	for {

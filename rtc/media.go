@@ -31,7 +31,11 @@ type mediaClient struct {
 	locals map[string]*localTrack  // by pub_offer stream name
 	prefs  map[string]*remotePrefs // subscribe choices, by user
 	first  map[string]bool         // "<user>/<stream>" whose first frame was reported
-	wg     sync.WaitGroup          // track and RTCP readers
+	wg     sync.WaitGroup          // track and RTCP readers, statistics
+
+	remotes map[*remoteTrack]struct{} // tracks being received (statistics, volume)
+	stop    chan struct{}             // closed by close: ends statsLoop
+	volKick chan struct{}             // the volume evaluation interval changed
 
 	// Owned by the worker.
 	pub, sub pcSide
@@ -56,16 +60,22 @@ type pcSide struct {
 }
 
 func newMediaClient(s *roomSession) *mediaClient {
-	return &mediaClient{
+	m := &mediaClient{
 		s: s, c: s.c,
-		log:    s.c.o.log.With("user", s.params.UserID),
-		work:   serial.New(),
-		locals: map[string]*localTrack{},
-		prefs:  map[string]*remotePrefs{},
-		first:  map[string]bool{},
-		pub:    pcSide{target: proto.TargetPub},
-		sub:    pcSide{target: proto.TargetSub},
+		log:     s.c.o.log.With("user", s.params.UserID),
+		work:    serial.New(),
+		locals:  map[string]*localTrack{},
+		prefs:   map[string]*remotePrefs{},
+		first:   map[string]bool{},
+		remotes: map[*remoteTrack]struct{}{},
+		stop:    make(chan struct{}),
+		volKick: make(chan struct{}, 1),
+		pub:     pcSide{target: proto.TargetPub},
+		sub:     pcSide{target: proto.TargetSub},
 	}
+	m.wg.Add(1)
+	go m.statsLoop()
+	return m
 }
 
 func (m *mediaClient) post(f func()) { m.work.Post(f) }
@@ -333,8 +343,11 @@ func (m *mediaClient) onPubAnswer(pc *webrtc.PeerConnection, msg proto.Message) 
 		return
 	}
 	m.flushHeld(ps)
-	for lt := range ps.senders {
+	for lt, snd := range ps.senders {
 		ps.negotiated[lt] = true
+		if lt.name == proto.StreamAudio {
+			lt.levelID.Store(uint32(headerExtensionID(snd.GetParameters().HeaderExtensions, audioLevelURI)))
+		}
 	}
 	m.markLive()
 	if ps.dirty {
@@ -570,6 +583,7 @@ func (m *mediaClient) closePC(ps *pcSide) {
 	if err := ps.pc.GracefulClose(); err != nil {
 		m.log.Debug("close connection", "target", ps.target, "err", err)
 	}
+	m.c.mediaState.api.getters.Delete(ps.pc.ID())
 	*ps = pcSide{target: ps.target}
 }
 
@@ -581,6 +595,7 @@ func (m *mediaClient) close() {
 		return
 	}
 	m.closed = true
+	close(m.stop)
 	m.mu.Unlock()
 	// Posted before stop, so it runs after everything queued so far.
 	m.work.Post(func() {

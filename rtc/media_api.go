@@ -9,6 +9,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -34,13 +36,32 @@ type mediaAPI struct {
 	once sync.Once
 	api  *webrtc.API
 	err  error
+
+	// getters holds the RTP statistics of each PeerConnection of this
+	// Cloud (pion/interceptor's stats interceptor), by pc.ID().
+	getters sync.Map
 }
 
 func (c *Cloud) pionAPI() (*webrtc.API, error) {
 	m := &c.mediaState.api
-	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server)) })
+	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), &m.getters) })
 	return m.api, m.err
 }
+
+// statsOf returns the RTP statistics recorder of a PeerConnection.
+func (m *mediaAPI) statsOf(pc *webrtc.PeerConnection) stats.Getter {
+	if v, ok := m.getters.Load(pc.ID()); ok {
+		g, _ := v.(stats.Getter)
+		return g
+	}
+	return nil
+}
+
+// nackInterval is how often a missing packet is asked for again. Pion's
+// 100 ms leaves four attempts within the 400 ms the frame assembler waits
+// for a gap (asmMaxWait); at 30 % loss each way a request and its answer
+// both arrive only half the time, so more, cheaper attempts are needed.
+const nackInterval = 25 * time.Millisecond
 
 // isLoopbackServer reports whether the signaling URL names this machine; the
 // media server is then reached over loopback too.
@@ -62,7 +83,7 @@ func isLoopbackServer(s string) bool {
 // that act on them: NACK generation and answers (as RTX when negotiated),
 // RTCP sender/receiver reports, TWCC feedback for what we receive and TWCC
 // sequence numbers on what we send.
-func newPionAPI(loopback bool) (*webrtc.API, error) {
+func newPionAPI(loopback bool, getters *sync.Map) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
@@ -112,7 +133,7 @@ func newPionAPI(loopback bool) (*webrtc.API, error) {
 		}
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(me, ir); err != nil {
+	if err := webrtc.ConfigureNackWithOptions(me, ir, []nack.GeneratorOption{nack.GeneratorInterval(nackInterval)}); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
@@ -124,6 +145,15 @@ func newPionAPI(loopback bool) (*webrtc.API, error) {
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
 		return nil, err
 	}
+	// Packets received and lost per SSRC (before NACK repair: RTX arrives
+	// on its own SSRC), jitter, and the server's receiver reports about
+	// what we send: the raw material of OnStatistics and OnNetworkQuality.
+	sf, err := stats.NewInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	sf.OnNewPeerConnection(func(id string, g stats.Getter) { getters.Store(id, g) })
+	ir.Add(sf)
 
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

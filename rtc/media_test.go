@@ -116,7 +116,7 @@ func TestMediaPathOverPion(t *testing.T) {
 }
 
 func testMediaPath(t *testing.T, format VideoFormat, mk func(uint32, bool) []byte, w, h int) {
-	api, err := newPionAPI(true)
+	api, err := newPionAPI(true, &sync.Map{})
 	if err != nil {
 		t.Fatal(err)
 	}

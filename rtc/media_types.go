@@ -78,6 +78,13 @@ type AudioFrame struct {
 	SampleRate int
 	Channels   int
 	Timestamp  uint64 // ms
+	// Volume is the frame's loudness, 0 (silence) to 100 (TRTCVolumeInfo's
+	// scale). Sending, the application says it: the SDK sends encoded Opus
+	// as it is and cannot measure it, so this value becomes the packet's
+	// RFC 6464 audio level, which OnUserVoiceVolume reports to everyone
+	// (0, the default, is silence). Receiving, it is the level the sender's
+	// packet carried.
+	Volume int
 }
 
 // VideoRenderer receives the decoded (cgo) or encoded frames of one remote

@@ -266,26 +266,33 @@ func splitTrackID(id, streamID string) (user, stream string) {
 }
 
 // onTrack reads one remote track until it ends (its own Pion goroutine).
-func (m *mediaClient) onTrack(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (m *mediaClient) onTrack(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	if !m.track() {
 		return
 	}
 	defer m.wg.Done()
 	user, stream := splitTrackID(tr.ID(), tr.StreamID())
 	key := user + "/" + stream
+	rt := &remoteTrack{user: user, stream: stream, ssrc: uint32(tr.SSRC()), since: time.Now()}
+	m.mu.Lock()
+	m.remotes[rt] = struct{}{}
+	m.mu.Unlock()
 	defer func() {
 		m.mu.Lock()
 		delete(m.first, key)
+		delete(m.remotes, rt)
 		m.mu.Unlock()
 	}()
 	if tr.Kind() == webrtc.RTPCodecTypeAudio {
-		m.readAudio(user, key, tr)
+		rt.stream = proto.StreamAudio
+		levelID := headerExtensionID(rcv.GetParameters().HeaderExtensions, audioLevelURI)
+		m.readAudio(user, key, tr, rt, levelID)
 		return
 	}
-	m.readVideo(pc, user, stream, key, tr)
+	m.readVideo(pc, user, stream, key, tr, rt)
 }
 
-func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
+func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote, rt *remoteTrack, levelID uint8) {
 	clock := int64(tr.Codec().ClockRate)
 	if clock == 0 {
 		clock = 48000
@@ -298,6 +305,8 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
+		now := time.Now()
+		rt.meter.touch(now)
 		if started && int16(pkt.SequenceNumber-last) <= 0 {
 			continue // late or duplicate
 		}
@@ -305,6 +314,14 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
 		if len(pkt.Payload) == 0 {
 			continue
 		}
+		volume := 0
+		if levelID != 0 {
+			if b := pkt.Header.GetExtension(levelID); len(b) == 1 {
+				volume = levelToVolume(b[0])
+			}
+		}
+		rt.meter.count(len(pkt.Payload), now)
+		rt.meter.noteVolume(volume)
 		ms := ts.ms(pkt.Timestamp)
 		if m.firstFrame(key) {
 			m.c.emit(func(l Listener) { l.OnFirstAudioFrame(user) })
@@ -313,7 +330,7 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
 			data := append([]byte(nil), pkt.Payload...)
 			o.OnRemoteUserAudioFrame(user, &AudioFrame{
 				Format: AudioFormatOpus, Data: data, SampleRate: 48000,
-				Channels: opusChannels(data), Timestamp: ms,
+				Channels: opusChannels(data), Timestamp: ms, Volume: volume,
 			})
 		}
 	}
@@ -322,7 +339,7 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote) {
 // pliInterval limits our keyframe requests for one track.
 const pliInterval = 300 * time.Millisecond
 
-func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key string, tr *webrtc.TrackRemote) {
+func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key string, tr *webrtc.TrackRemote, rt *remoteTrack) {
 	var dp videoDepacketizer
 	switch strings.ToLower(tr.Codec().MimeType) {
 	case strings.ToLower(webrtc.MimeTypeVP8):
@@ -349,12 +366,15 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 		lastPLI = now
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 	}
+	arrivals := frameArrivals{}
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
 		now := time.Now()
+		rt.meter.touch(now)
+		arrivals.note(pkt.Timestamp, now)
 		frames, lost := asm.push(pkt, now)
 		if lost {
 			needKey = true
@@ -365,11 +385,17 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 			if ok {
 				w, h = fw, fh
 			}
+			waited, known := arrivals.take(f.timestamp, now)
 			if needKey && !isKey {
 				requestKeyframe(now)
 				continue
 			}
 			needKey = false
+			rt.meter.count(len(f.data), now)
+			rt.meter.setSize(w, h)
+			if known {
+				rt.meter.addDelay(waited)
+			}
 			st := m.remoteVideoType(user, stream)
 			if m.firstFrame(key) {
 				fw, fh := w, h
@@ -385,4 +411,31 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 			requestKeyframe(now)
 		}
 	}
+}
+
+// frameArrivals remembers when the first packet of each recent frame (by
+// RTP timestamp) arrived, so that the time a frame waited for its missing
+// packets is known when it is complete (JitterBufferDelay).
+type frameArrivals map[uint32]time.Time
+
+func (a frameArrivals) note(ts uint32, now time.Time) {
+	if _, ok := a[ts]; ok {
+		return
+	}
+	if len(a) >= 256 { // frames given up on: forget the old ones
+		for k, t := range a {
+			if now.Sub(t) > asmMaxWait {
+				delete(a, k)
+			}
+		}
+	}
+	a[ts] = now
+}
+
+func (a frameArrivals) take(ts uint32, now time.Time) (time.Duration, bool) {
+	t, ok := a[ts]
+	if ok {
+		delete(a, ts)
+	}
+	return now.Sub(t), ok
 }

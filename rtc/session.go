@@ -46,6 +46,7 @@ type roomSession struct {
 
 	recvAudio, recvVideo bool // SetDefaultStreamRecvMode at EnterRoom
 	health               health
+	wire                 wireCounter // signaling bytes (statistics)
 }
 
 // Defaults until the server announces its own in the enter response.
@@ -89,7 +90,7 @@ func (s *roomSession) dial() (*link, error) {
 	hb, to := s.heartbeat, s.timeout
 	s.c.mu.Unlock()
 	var l *link
-	l, err := dial(s.ctx, s.c.o.server, hb, min(to, s.c.o.connectTimeout), func(m proto.Message) { s.onEvent(l, m) })
+	l, err := dial(s.ctx, s.c.o.server, hb, min(to, s.c.o.connectTimeout), &s.wire, func(m proto.Message) { s.onEvent(l, m) })
 	return l, err
 }
 
