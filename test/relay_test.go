@@ -32,7 +32,8 @@ type LossyRelay struct {
 	t      *testing.T
 	conn   *net.UDPConn // where clients send
 	server *net.UDPAddr
-	drop   atomic.Uint32 // per mille
+	drop   atomic.Uint32 // per mille, client → server
+	dropDn atomic.Uint32 // per mille, server → client
 
 	mu      sync.Mutex
 	peers   map[string]*net.UDPConn // client address → socket toward the server
@@ -59,13 +60,19 @@ func NewLossyRelay(t *testing.T, server *net.UDPAddr) *LossyRelay {
 func (r *LossyRelay) Addr() *net.UDPAddr { return r.conn.LocalAddr().(*net.UDPAddr) }
 
 // SetLoss sets the share of datagrams dropped in each direction (0..1).
-func (r *LossyRelay) SetLoss(f float64) { r.drop.Store(uint32(f * 1000)) }
+func (r *LossyRelay) SetLoss(f float64) { r.drop.Store(uint32(f * 1000)); r.dropDn.Store(uint32(f * 1000)) }
+
+// SetDownLoss sets the share dropped from the server to clients only, so
+// that the clients' RTCP feedback still arrives whole.
+func (r *LossyRelay) SetDownLoss(f float64) { r.drop.Store(0); r.dropDn.Store(uint32(f * 1000)) }
 
 // Stats returns the datagrams dropped and passed so far.
 func (r *LossyRelay) Stats() (dropped, passed uint64) { return r.dropped.Load(), r.passed.Load() }
 
-func (r *LossyRelay) lose() bool {
-	if rand.Uint32N(1000) < r.drop.Load() {
+func (r *LossyRelay) lose() bool { return r.loseAt(&r.drop) }
+
+func (r *LossyRelay) loseAt(perMille *atomic.Uint32) bool {
+	if rand.Uint32N(1000) < perMille.Load() {
 		r.dropped.Add(1)
 		return true
 	}
@@ -118,7 +125,7 @@ func (r *LossyRelay) peer(client *net.UDPAddr) *net.UDPConn {
 				}
 				continue // ICMP port unreachable after the client left
 			}
-			if !r.lose() {
+			if !r.loseAt(&r.dropDn) {
 				_, _ = r.conn.WriteToUDP(buf[:n], client)
 			}
 		}
