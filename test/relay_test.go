@@ -60,7 +60,10 @@ func NewLossyRelay(t *testing.T, server *net.UDPAddr) *LossyRelay {
 func (r *LossyRelay) Addr() *net.UDPAddr { return r.conn.LocalAddr().(*net.UDPAddr) }
 
 // SetLoss sets the share of datagrams dropped in each direction (0..1).
-func (r *LossyRelay) SetLoss(f float64) { r.drop.Store(uint32(f * 1000)); r.dropDn.Store(uint32(f * 1000)) }
+func (r *LossyRelay) SetLoss(f float64) {
+	r.drop.Store(uint32(f * 1000))
+	r.dropDn.Store(uint32(f * 1000))
+}
 
 // SetDownLoss sets the share dropped from the server to clients only, so
 // that the clients' RTCP feedback still arrives whole.
