@@ -3,7 +3,7 @@
 //	rtcengine [serve] [flags]          run a node (no arguments: development mode)
 //	rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
 //	rtcengine api ACTION --json '{…}'  sign and send a REST API 3.0 call
-//	rtcengine bench join|…             load tests
+//	rtcengine bench join|fanout|conference  load tests
 package main
 
 import (
@@ -42,7 +42,9 @@ const usage = `usage:
   rtcengine [serve] [flags]            run a node; with no flags, a development server on 127.0.0.1:7880
   rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
   rtcengine api ACTION --json '{...}' [--server URL] [--secret-id ID] [--secret-key KEY]
-  rtcengine bench join [--users 500] [--rooms 50] [--server URL] [--json]
+  rtcengine bench join [--users 500] [--rooms 50] [--concurrency 10] [--server URL] [--json]
+  rtcengine bench fanout --subscribers N --duration 30s [--ramp] [--server URL] [--json]
+  rtcengine bench conference --anchors 8 [--duration 30s] [--server URL] [--json]
 
 Run "rtcengine COMMAND --help" for a command's flags.
 `
