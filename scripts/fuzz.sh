@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Runs every Fuzz* target in the module for a short time each ($1, default 10s).
+# One worker per target keeps a busy CI machine from tripping the fuzzer's
+# hung-worker detection; on failure the fuzzer's output is shown (a real
+# finding is also saved under the package's testdata/fuzz/).
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 t=${1:-10s}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do
 	for f in $(grep -h '^func Fuzz' "$dir"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
 		echo "fuzz: $dir $f ($t)"
-		go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$dir" >/dev/null
+		if ! go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" -parallel=1 "$dir" >"$log" 2>&1; then
+			tail -40 "$log"
+			exit 1
+		fi
 	done
 done
