@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 test: deps vet race fuzz ## everything CI runs
 
 deps: ## install test dependencies if missing
-	@scripts/deps.sh ffmpeg
+	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev
 
 build:
 	$(GO) build ./...
@@ -19,9 +19,10 @@ build:
 vet:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags rtccodecs ./...
 
-race: ## all tests with the race detector
-	$(GO) test -race -timeout 10m ./...
+race: ## all tests with the race detector, with the cgo codecs
+	$(GO) test -race -tags rtccodecs -timeout 10m ./...
 
 short: ## fast tier for the edit loop
 	$(GO) test -short ./...

@@ -39,6 +39,8 @@ type cloudMedia struct {
 	muteVideo [3]bool // by StreamType; Small follows Big
 	renderers map[string]videoRender
 	audioObs  AudioFrameObserver
+	audioFmt  AudioFormat
+	raw       rawEncoders // of I420 and PCM input (cgo builds)
 
 	volInterval time.Duration // EnableAudioVolumeEvaluation; 0 = off
 }
@@ -180,7 +182,11 @@ func (c *Cloud) mediaChanged(warnAudience bool) {
 }
 
 // SendCustomVideoData sends one encoded frame (VP8 frame or H.264 access
-// unit) on a stream whose custom capture is enabled. Frame.Timestamp (ms)
+// unit) on a stream whose custom capture is enabled. A cgo build with
+// -tags rtccodecs also takes raw I420 frames (Data of Width×Height×3/2
+// bytes) and encodes them to VP8 in real time: at the StreamSmall
+// VideoBitrate of EnableSmallVideoStream, else at a rate for the size, with
+// a keyframe first and whenever a receiver asks for one. Frame.Timestamp (ms)
 // sets the RTP timestamps; 0 means "now". Frames sent before the media
 // connection is up, or while muted, are dropped without error. An encoded
 // input cannot be asked for keyframes: send one at least every 2 s so that
@@ -195,7 +201,10 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 	switch frame.Format {
 	case VideoFormatVP8, VideoFormatH264:
 	case VideoFormatI420:
-		return ErrFormatNeedsCgo
+		if rawCodecs == nil {
+			return ErrFormatNeedsCgo
+		}
+		return c.sendI420(streamType, frame)
 	default:
 		return fmt.Errorf("%w: %v", ErrUnsupportedFormat, frame.Format)
 	}
@@ -229,7 +238,10 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 }
 
 // SendCustomAudioData sends one Opus packet while custom audio capture is
-// enabled. Frame.Timestamp (ms) sets the RTP timestamp; 0 continues from the
+// enabled. A cgo build with -tags rtccodecs also takes 16-bit PCM (8, 12,
+// 16, 24 or 48 kHz; 1 or 2 channels; any length, typically 10–60 ms),
+// buffers it into 20 ms frames and encodes them to Opus; such packets get
+// consecutive timestamps and their measured loudness as Volume. Frame.Timestamp (ms) sets the RTP timestamp; 0 continues from the
 // previous packet by its duration. While muted, silence is sent instead.
 func (c *Cloud) SendCustomAudioData(frame *AudioFrame) error {
 	if frame == nil || len(frame.Data) == 0 {
@@ -238,7 +250,10 @@ func (c *Cloud) SendCustomAudioData(frame *AudioFrame) error {
 	switch frame.Format {
 	case AudioFormatOpus:
 	case AudioFormatPCM:
-		return ErrFormatNeedsCgo
+		if rawCodecs == nil {
+			return ErrFormatNeedsCgo
+		}
+		return c.sendPCM(frame)
 	default:
 		return fmt.Errorf("%w: %v", ErrUnsupportedFormat, frame.Format)
 	}
@@ -306,6 +321,9 @@ type localTrack struct {
 
 	live      atomic.Bool // negotiated on a connected publisher connection
 	sentFirst atomic.Bool
+	// keyRequested: a PLI or FIR arrived; the I420 encoder makes its next
+	// frame a keyframe.
+	keyRequested atomic.Bool
 
 	meter   flowMeter     // what the application sent (statistics, volume)
 	levelID atomic.Uint32 // negotiated RFC 6464 extension id (audio), 0 = none

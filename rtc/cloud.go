@@ -212,6 +212,7 @@ func (c *Cloud) Close() {
 			<-s.done
 		}
 	}
+	c.mediaState.raw.close()
 	c.disp.Close(true)
 }
 

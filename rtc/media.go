@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
@@ -278,7 +279,7 @@ func (m *mediaClient) negotiatePub() {
 			continue
 		}
 		ps.senders[lt] = tr.Sender()
-		m.readRTCP(tr.Sender())
+		m.readRTCP(lt, tr.Sender())
 		changed = true
 	}
 	if !changed {
@@ -544,16 +545,24 @@ func (m *mediaClient) onICEFailed(pc *webrtc.PeerConnection, target string) {
 }
 
 // readRTCP drains a sender's RTCP so that its interceptors see NACKs and
-// receiver reports (Pion processes RTCP only as it is read).
-func (m *mediaClient) readRTCP(snd *webrtc.RTPSender) {
+// receiver reports (Pion processes RTCP only as it is read), and notes
+// keyframe requests for the I420 encoder.
+func (m *mediaClient) readRTCP(lt *localTrack, snd *webrtc.RTPSender) {
 	if !m.track() {
 		return
 	}
 	go func() {
 		defer m.wg.Done()
 		for {
-			if _, _, err := snd.ReadRTCP(); err != nil {
+			pkts, _, err := snd.ReadRTCP()
+			if err != nil {
 				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					lt.keyRequested.Store(true)
+				}
 			}
 		}
 	}()

@@ -11,9 +11,10 @@ type VideoFormat int
 
 const (
 	VideoFormatUnknown VideoFormat = 0
-	// VideoFormatI420 is raw planar YUV 4:2:0. Encoding and decoding it
-	// needs libvpx through cgo, which this build does not have: such frames
-	// are refused with ErrFormatNeedsCgo.
+	// VideoFormatI420 is raw planar YUV 4:2:0, tightly packed: Y (w×h),
+	// then U and V (⌈w/2⌉×⌈h/2⌉ each). It is encoded to and decoded from
+	// VP8 with libvpx, which needs a cgo build with -tags rtccodecs;
+	// otherwise such frames are refused with ErrFormatNeedsCgo.
 	VideoFormatI420 VideoFormat = 1
 	// VideoFormatVP8 is one encoded VP8 frame (RFC 6386), as an IVF file
 	// holds it.
@@ -41,9 +42,10 @@ type AudioFormat int
 
 const (
 	AudioFormatUnknown AudioFormat = 0
-	// AudioFormatPCM is 16-bit little-endian interleaved PCM. It needs
-	// libopus through cgo, which this build does not have: such frames are
-	// refused with ErrFormatNeedsCgo.
+	// AudioFormatPCM is 16-bit little-endian interleaved PCM. It is encoded
+	// to and decoded from Opus with libopus, which needs a cgo build with
+	// -tags rtccodecs; otherwise such frames are refused with
+	// ErrFormatNeedsCgo.
 	AudioFormatPCM AudioFormat = 1
 	// AudioFormatOpus is one Opus packet (RFC 6716), as an Ogg page holds it.
 	AudioFormatOpus AudioFormat = 100
@@ -171,9 +173,13 @@ type VideoEncParam struct {
 // return them (possibly wrapped); test with errors.Is.
 var (
 	// ErrFormatNeedsCgo: raw I420 video and PCM audio need libvpx/libopus
-	// through cgo, which this build does not include. Send encoded VP8,
+	// through cgo, which this build does not include (build with
+	// -tags rtccodecs). Send encoded VP8,
 	// H.264 or Opus instead.
 	ErrFormatNeedsCgo = errors.New("rtc: raw I420/PCM needs a cgo build with libvpx/libopus; send VP8, H.264 or Opus")
+	// ErrUnsupportedSampleRate: PCM input must be 8, 12, 16, 24 or 48 kHz,
+	// the rates libopus encodes; resample 44.1 or 32 kHz audio first.
+	ErrUnsupportedSampleRate = errors.New("rtc: unsupported PCM sample rate (want 8000, 12000, 16000, 24000 or 48000)")
 	// ErrUnsupportedFormat: the frame's format is not one the SDK knows.
 	ErrUnsupportedFormat = errors.New("rtc: unsupported frame format")
 	// ErrInvalidFrame: a nil frame or one without data.

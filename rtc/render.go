@@ -13,13 +13,15 @@ import (
 // SetRemoteVideoRenderCallback sets who receives a remote user's video
 // frames (all its video streams; the renderer is told which). format
 // VideoFormatVP8 or VideoFormatH264 asks for the encoded frames as received
-// (Frame.Format says which codec the sender used); VideoFormatI420 needs
-// libvpx through cgo, which this build lacks, and is reported with
-// OnError(ErrCodeNotSupported). A nil renderer removes the callback. It
-// may be called before the user enters.
+// (Frame.Format says which codec the sender used). VideoFormatI420 asks for
+// decoded pictures: VP8 is decoded with libvpx, which needs a cgo build
+// with -tags rtccodecs (without it the call is reported with
+// OnError(ErrCodeNotSupported)); H.264 tracks are not decoded. A nil
+// renderer removes the callback. It may be called before the user enters.
 func (c *Cloud) SetRemoteVideoRenderCallback(userID string, format VideoFormat, r VideoRenderer) {
 	cm := &c.mediaState
-	if r != nil && format != VideoFormatVP8 && format != VideoFormatH264 {
+	raw := format == VideoFormatI420 && rawCodecs != nil
+	if r != nil && format != VideoFormatVP8 && format != VideoFormatH264 && !raw {
 		c.emit(func(l Listener) {
 			l.OnError(ErrCodeNotSupported, "SetRemoteVideoRenderCallback: "+format.String()+" output needs a cgo build; use VideoFormatVP8 or VideoFormatH264")
 		})
@@ -38,11 +40,13 @@ func (c *Cloud) SetRemoteVideoRenderCallback(userID string, format VideoFormat, 
 }
 
 // SetAudioFrameObserver sets who receives every remote user's audio.
-// AudioFormatOpus gives the Opus packets as received; AudioFormatPCM needs
-// libopus through cgo, which this build lacks, and is reported with
-// OnError(ErrCodeNotSupported). A nil observer removes it.
+// AudioFormatOpus gives the Opus packets as received; AudioFormatPCM gives
+// them decoded to 48 kHz PCM with libopus, which needs a cgo build with
+// -tags rtccodecs (without it the call is reported with
+// OnError(ErrCodeNotSupported)). A nil observer removes it.
 func (c *Cloud) SetAudioFrameObserver(format AudioFormat, o AudioFrameObserver) {
-	if o != nil && format != AudioFormatOpus {
+	raw := format == AudioFormatPCM && rawCodecs != nil
+	if o != nil && format != AudioFormatOpus && !raw {
 		c.emit(func(l Listener) {
 			l.OnError(ErrCodeNotSupported, "SetAudioFrameObserver: "+format.String()+" output needs a cgo build; use AudioFormatOpus")
 		})
@@ -50,20 +54,29 @@ func (c *Cloud) SetAudioFrameObserver(format AudioFormat, o AudioFrameObserver) 
 	}
 	cm := &c.mediaState
 	cm.mu.Lock()
-	cm.audioObs = o
+	cm.audioObs, cm.audioFmt = o, format
 	cm.mu.Unlock()
 }
 
 func (cm *cloudMedia) renderer(user string) VideoRenderer {
+	return cm.render(user).r
+}
+
+func (cm *cloudMedia) render(user string) videoRender {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
-	return cm.renderers[user].r
+	return cm.renderers[user]
 }
 
 func (cm *cloudMedia) audioObserver() AudioFrameObserver {
+	o, _ := cm.audioOutput()
+	return o
+}
+
+func (cm *cloudMedia) audioOutput() (AudioFrameObserver, AudioFormat) {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
-	return cm.audioObs
+	return cm.audioObs, cm.audioFmt
 }
 
 // remotePrefs are the explicit subscribe choices for one remote user; nil
@@ -300,6 +313,8 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote, rt *re
 	ts := tsUnwrapper{clock: clock}
 	var last uint16
 	started := false
+	var pcm pcmOutput
+	defer pcm.close()
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
@@ -326,12 +341,19 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote, rt *re
 		if m.firstFrame(key) {
 			m.c.emit(func(l Listener) { l.OnFirstAudioFrame(user) })
 		}
-		if o := m.c.mediaState.audioObserver(); o != nil {
+		if o, format := m.c.mediaState.audioOutput(); o != nil {
 			data := append([]byte(nil), pkt.Payload...)
-			o.OnRemoteUserAudioFrame(user, &AudioFrame{
+			f := &AudioFrame{
 				Format: AudioFormatOpus, Data: data, SampleRate: 48000,
 				Channels: opusChannels(data), Timestamp: ms, Volume: volume,
-			})
+			}
+			if format == AudioFormatPCM {
+				var ok bool
+				if f, ok = pcm.frame(m, f); !ok {
+					continue
+				}
+			}
+			o.OnRemoteUserAudioFrame(user, f)
 		}
 	}
 }
@@ -367,6 +389,8 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 	}
 	arrivals := frameArrivals{}
+	var i420 i420Output
+	defer i420.close()
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
@@ -401,10 +425,21 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 				fw, fh := w, h
 				m.c.emit(func(l Listener) { l.OnFirstVideoFrame(user, st, fw, fh) })
 			}
-			if r := m.c.mediaState.renderer(user); r != nil {
-				r.OnRenderVideoFrame(user, st, &VideoFrame{
+			if vr := m.c.mediaState.render(user); vr.r != nil {
+				vf := &VideoFrame{
 					Format: dp.format(), Data: f.data, Width: w, Height: h, Timestamp: ms, Keyframe: isKey,
-				})
+				}
+				if vr.format == VideoFormatI420 {
+					var ok bool
+					if vf, ok = i420.frame(m, vf); !ok {
+						if dp.format() == VideoFormatVP8 {
+							needKey = true // the decoder lost its reference
+							requestKeyframe(now)
+						}
+						continue
+					}
+				}
+				vr.r.OnRenderVideoFrame(user, st, vf)
 			}
 		}
 		if needKey && lost {
