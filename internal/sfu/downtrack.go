@@ -424,6 +424,9 @@ func (d *DownTrack) retransmit(s *sender, outSeq uint16) {
 // stops.
 func (d *DownTrack) rtcpLoop(snd *webrtc.RTPSender) {
 	defer close(d.rtcpDone)
+	if snd == nil { // detached before the loop started
+		return
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := snd.Read(buf)

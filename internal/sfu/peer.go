@@ -468,11 +468,15 @@ func (p *Peer) Subscribe(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, 
 	}
 	d.transceiver = tr
 	p.downs[t.id] = d
+	// Take the sender now: a concurrent Close (the track ending, the
+	// subscriber leaving) may detach it from the transceiver before the
+	// goroutine starts.
+	sender := tr.Sender()
 	p.wg.Add(1)
 	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
-		d.rtcpLoop(tr.Sender())
+		d.rtcpLoop(sender)
 	}()
 	if err := t.addSubscriber(d); err != nil {
 		d.Close()
@@ -493,8 +497,10 @@ func (p *Peer) removeDownTrack(d *DownTrack) {
 	if closed {
 		return
 	}
-	if err := p.sub.RemoveTrack(d.transceiver.Sender()); err != nil {
-		p.log.Debug("remove track", "track", string(d.track.id), "err", err)
+	if snd := d.transceiver.Sender(); snd != nil {
+		if err := p.sub.RemoveTrack(snd); err != nil {
+			p.log.Debug("remove track", "track", string(d.track.id), "err", err)
+		}
 	}
 	p.negotiate(false)
 }
