@@ -248,30 +248,48 @@ func TestKeyframeRequestsForwardedWithRateLimit(t *testing.T) {
 	tr := bob.waitTrack()
 	r := receive(tr, wg)
 	r.waitFor(t, "first frame", func(fs []frame) bool { return len(fs) > 0 })
-	// Let the throttle window of the subscribe-time PLIs pass.
-	time.Sleep(600 * time.Millisecond)
+	// Let the subscribe-time PLIs (and the one they may have folded into)
+	// go out: wait until a whole interval passes without one.
+	for quiet := pt.Stats()[0].KeyframeRequests; ; {
+		time.Sleep(600 * time.Millisecond)
+		now := pt.Stats()[0].KeyframeRequests
+		if now == quiet {
+			break
+		}
+		quiet = now
+	}
 	before := pl.plis.Load()
+	sentBefore := pt.Stats()[0].KeyframeRequests
+	// Back to back, so that all 20 fall inside one 500 ms window however
+	// busy the machine is.
 	for range 20 {
 		if err := bob.sub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for d.Stats().PLIs < 20 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	if got := d.Stats().PLIs; got != 20 {
 		t.Fatalf("server saw %d PLIs from the subscriber, want 20", got)
 	}
-	// 20 requests over 200 ms: one PLI passes the 500 ms limit, the
-	// rest are folded into one sent when the interval has passed.
-	if got := pl.plis.Load() - before; got != 1 {
-		t.Fatalf("publisher got %d PLIs within the interval, want 1", got)
+	// One PLI passes the 500 ms limit at once (counted by the SFU as it
+	// sends it), the rest are folded into one sent when the interval ends.
+	if got := pt.Stats()[0].KeyframeRequests - sentBefore; got != 1 {
+		t.Fatalf("SFU sent %d PLIs within the interval, want 1", got)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
+	if got := pt.Stats()[0].KeyframeRequests - sentBefore; got != 2 {
+		t.Fatalf("SFU sent %d PLIs in total, want 2", got)
+	}
+	// And the publisher received exactly those two.
+	deadline = time.Now().Add(2 * time.Second)
+	for pl.plis.Load()-before < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := pl.plis.Load() - before; got != 2 {
-		t.Fatalf("publisher got %d PLIs in total, want 2", got)
+		t.Fatalf("publisher got %d PLIs, want 2", got)
 	}
 	if st := pt.Stats()[0]; st.KeyframeRequestsThrottled < 19 {
 		t.Fatalf("throttled %d", st.KeyframeRequestsThrottled)
