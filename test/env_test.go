@@ -116,13 +116,18 @@ func (c *Client) WaitEnter() int64 {
 	return c.Wait("OnEnterRoom").Args[0].(int64)
 }
 
-// Wait waits (5 s) for the next callback named name, skipping others that
+// waitTimeout bounds every wait for an event. Waits end as soon as the event
+// arrives; the bound only matters on a failure or a very busy machine (the
+// suite runs with the race detector next to real-time media).
+const waitTimeout = 15 * time.Second
+
+// Wait waits (waitTimeout) for the next callback named name, skipping others that
 // came before it, and returns it.
 func (c *Client) Wait(name string, args ...any) Event {
 	c.t.Helper()
-	ev, ok := c.rec.WaitFor(5*time.Second, func(e Event) bool { return e.Is(name, args...) })
+	ev, ok := c.rec.WaitFor(waitTimeout, func(e Event) bool { return e.Is(name, args...) })
 	if !ok {
-		c.t.Fatalf("%s: no %s%v within 5s; saw %v", c.ID, name, args, c.rec.All())
+		c.t.Fatalf("%s: no %s%v within %v; saw %v", c.ID, name, args, waitTimeout, c.rec.All())
 	}
 	return ev
 }

@@ -128,7 +128,7 @@ func (c *Client) seen(name string, args ...any) bool {
 // waitSeen waits for a callback regardless of what came before it.
 func (c *Client) waitSeen(name string, args ...any) {
 	c.t.Helper()
-	waitFor(c.t, 5*time.Second, c.ID+" "+name, func() bool { return c.seen(name, args...) })
+	waitFor(c.t, waitTimeout, c.ID+" "+name, func() bool { return c.seen(name, args...) })
 }
 
 func TestMediaFanout(t *testing.T) {
@@ -186,7 +186,7 @@ func TestMediaFanout(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for i, s := range sinks {
-		waitFor(t, 5*time.Second, subs[i].ID+" receiving every frame", func() bool {
+		waitFor(t, waitTimeout, subs[i].ID+" receiving every frame", func() bool {
 			v, a := s.counted("alice")
 			return len(v) >= count && len(a) >= count
 		})
@@ -374,9 +374,9 @@ func TestMediaSmallStream(t *testing.T) {
 		return phaseOf(f[len(f)-1].Data, true)
 	}
 	bob.SetRemoteVideoStreamType("alice", rtc.StreamSmall)
-	waitFor(t, 5*time.Second, "small frames", func() bool { return last() == 'S' })
+	waitFor(t, waitTimeout, "small frames", func() bool { return last() == 'S' })
 	bob.SetRemoteVideoStreamType("alice", rtc.StreamBig)
-	waitFor(t, 5*time.Second, "big frames again", func() bool { return last() == 'B' })
+	waitFor(t, waitTimeout, "big frames again", func() bool { return last() == 'B' })
 
 	// One continuous track: once a layer's frames start, the other's stop.
 	s.mu.Lock()
@@ -458,7 +458,7 @@ func TestMediaH264(t *testing.T) {
 		}
 		return got
 	}
-	waitFor(t, 5*time.Second, "every H.264 access unit", func() bool { return len(counted()) >= len(want) })
+	waitFor(t, waitTimeout, "every H.264 access unit", func() bool { return len(counted()) >= len(want) })
 	got := counted()
 	same(t, "H.264", got, want)
 }
@@ -505,12 +505,12 @@ func TestMediaAfterReconnect(t *testing.T) {
 				bob.Wait("OnUserVideoAvailable", "alice", true)
 				// A new publisher connection was negotiated and carries
 				// frames again.
-				waitFor(t, 5*time.Second, "alice sending again", func() bool {
+				waitFor(t, waitTimeout, "alice sending again", func() bool {
 					return len(filter(alice.rec.All(), "OnSendFirstLocalVideoFrame")) >= 2
 				})
 			}
 			v0, _ := s.counts("alice")
-			waitFor(t, 5*time.Second, "frames after recovery", func() bool {
+			waitFor(t, waitTimeout, "frames after recovery", func() bool {
 				v, _ := s.counts("alice")
 				return v >= v0+10
 			})

@@ -26,7 +26,7 @@ func (r *Recorder) OnUserVoiceVolume(v []rtc.VolumeInfo, total int) {
 func (c *Client) next(name string) Event {
 	c.t.Helper()
 	since := time.Now()
-	ev, ok := c.rec.WaitFor(5*time.Second, func(e Event) bool { return e.Is(name) && e.At.After(since) })
+	ev, ok := c.rec.WaitFor(waitTimeout, func(e Event) bool { return e.Is(name) && e.At.After(since) })
 	if !ok {
 		c.t.Fatalf("%s: no %s within 5s", c.ID, name)
 	}
@@ -294,7 +294,7 @@ func TestUserVoiceVolume(t *testing.T) {
 	}
 	// Bob hears alice at the volume she sent (±1 for the dB rounding), and
 	// the frames he gets say it too.
-	ev, ok := bob.rec.WaitFor(5*time.Second, func(ev Event) bool {
+	ev, ok := bob.rec.WaitFor(waitTimeout, func(ev Event) bool {
 		if !ev.Is("OnUserVoiceVolume") {
 			return false
 		}
@@ -310,7 +310,7 @@ func TestUserVoiceVolume(t *testing.T) {
 	if v := <-heard; v < 59 || v > 61 {
 		t.Errorf("received frame Volume %d, want 60", v)
 	}
-	ev, ok = alice.rec.WaitFor(5*time.Second, func(ev Event) bool {
+	ev, ok = alice.rec.WaitFor(waitTimeout, func(ev Event) bool {
 		if !ev.Is("OnUserVoiceVolume") {
 			return false
 		}

@@ -88,12 +88,12 @@ func TestServeSIGTERM(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "RTCENGINE_TEST_MAIN=serve --listen "+addr+" --udp-port 0 --data-dir "+t.TempDir())
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -102,7 +102,8 @@ func TestServeSIGTERM(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("server never answered: %v", err)
+			cmd.Wait()
+			t.Fatalf("server never answered: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
