@@ -15,17 +15,7 @@ import (
 // estimate climbs and bob is moved back to big. Bob never gets both at once.
 func TestBandwidthMovesSubscriberBetweenLayers(t *testing.T) {
 	e := NewEnv(t)
-	const room = 7203
-	relay := NewLossyRelay(t, e.Srv.MediaAddr())
-	sig := NewSignalRewriter(t, e.Srv.SignalURL(), relay.Addr())
-	alice := e.Join("alice", room, rtc.SceneVideoCall, rtc.RoleAnchor)
-	bob := e.NewClient("bob", sig.URL())
-	bob.EnterRoom(e.Params("bob", room, rtc.RoleAnchor), rtc.SceneVideoCall)
-	if r := bob.WaitEnter(); r <= 0 {
-		t.Fatalf("bob: OnEnterRoom(%d)", r)
-	}
-	s := newSink()
-	bob.SetRemoteVideoRenderCallback("alice", rtc.VideoFormatVP8, s)
+	alice, _, relay, s := e.relayedPair(7203)
 	alice.EnableCustomVideoCapture(rtc.StreamBig, true)
 	alice.EnableSmallVideoStream(true, rtc.VideoEncParam{})
 

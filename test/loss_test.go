@@ -17,17 +17,7 @@ import (
 // that phase alone.
 func TestLossyDownlink(t *testing.T) {
 	e := NewEnv(t)
-	const room = 7201
-	relay := NewLossyRelay(t, e.Srv.MediaAddr())
-	sig := NewSignalRewriter(t, e.Srv.SignalURL(), relay.Addr())
-	alice := e.Join("alice", room, rtc.SceneVideoCall, rtc.RoleAnchor)
-	bob := e.NewClient("bob", sig.URL())
-	bob.EnterRoom(e.Params("bob", room, rtc.RoleAnchor), rtc.SceneVideoCall)
-	if r := bob.WaitEnter(); r <= 0 {
-		t.Fatalf("bob: OnEnterRoom(%d)", r)
-	}
-	s := newSink()
-	bob.SetRemoteVideoRenderCallback("alice", rtc.VideoFormatVP8, s)
+	alice, bob, relay, s := e.relayedPair(7201)
 	alice.EnableCustomVideoCapture(rtc.StreamBig, true)
 	alice.EnableCustomAudioCapture(true)
 

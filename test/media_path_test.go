@@ -13,17 +13,7 @@ import (
 // and receives frames again. Nobody else sees anything.
 func TestMediaPathBreakRestartsICE(t *testing.T) {
 	e := NewEnv(t)
-	const room = 7202
-	relay := NewLossyRelay(t, e.Srv.MediaAddr())
-	sig := NewSignalRewriter(t, e.Srv.SignalURL(), relay.Addr())
-	alice := e.Join("alice", room, rtc.SceneVideoCall, rtc.RoleAnchor)
-	bob := e.NewClient("bob", sig.URL())
-	bob.EnterRoom(e.Params("bob", room, rtc.RoleAnchor), rtc.SceneVideoCall)
-	if r := bob.WaitEnter(); r <= 0 {
-		t.Fatalf("bob: OnEnterRoom(%d)", r)
-	}
-	s := newSink()
-	bob.SetRemoteVideoRenderCallback("alice", rtc.VideoFormatVP8, s)
+	alice, bob, relay, s := e.relayedPair(7202)
 	alice.EnableCustomVideoCapture(rtc.StreamBig, true)
 	startPacer(alice, 50, 900, 100, 10)
 	bob.waitSeen("OnFirstVideoFrame", "alice")

@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/rtc"
 )
 
 // A lossy path for one client's subscriber connection, without touching
@@ -256,4 +257,22 @@ func (p *SignalRewriter) relayCandidate(c string) string {
 	}
 	f[4], f[5] = p.relay.IP.String(), strconv.Itoa(p.relay.Port)
 	return strings.Join(f, " ")
+}
+
+// relayedPair enters alice directly and bob through a SignalRewriter, so
+// that bob's subscriber media runs through the returned relay; bob renders
+// alice's VP8 into the returned sink.
+func (e *Env) relayedPair(room uint32) (alice, bob *Client, relay *LossyRelay, s *sink) {
+	e.t.Helper()
+	relay = NewLossyRelay(e.t, e.Srv.MediaAddr())
+	sig := NewSignalRewriter(e.t, e.Srv.SignalURL(), relay.Addr())
+	alice = e.Join("alice", room, rtc.SceneVideoCall, rtc.RoleAnchor)
+	bob = e.NewClient("bob", sig.URL())
+	bob.EnterRoom(e.Params("bob", room, rtc.RoleAnchor), rtc.SceneVideoCall)
+	if r := bob.WaitEnter(); r <= 0 {
+		e.t.Fatalf("bob: OnEnterRoom(%d)", r)
+	}
+	s = newSink()
+	bob.SetRemoteVideoRenderCallback("alice", rtc.VideoFormatVP8, s)
+	return alice, bob, relay, s
 }
