@@ -208,24 +208,9 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 	default:
 		return fmt.Errorf("%w: %v", ErrUnsupportedFormat, frame.Format)
 	}
-	name := pubStream(streamType)
-	if !c.mediaState.enabled(name) {
-		return ErrCaptureDisabled
-	}
-	m, err := c.publishingMedia()
-	if err != nil {
+	lt, muted, err := c.videoTrack(streamType, frame.Format)
+	if err != nil || muted {
 		return err
-	}
-	cm := &c.mediaState
-	cm.mu.Lock()
-	muted := cm.muteVideo[streamType] || (streamType == StreamSmall && cm.muteVideo[StreamBig])
-	cm.mu.Unlock()
-	if muted {
-		return nil
-	}
-	lt := m.localTrack(name, frame.Format)
-	if lt == nil {
-		return ErrNotInRoom
 	}
 	if err := lt.write(frame.Data, frame.Timestamp); err != nil {
 		return err
@@ -235,6 +220,31 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 		c.emit(func(l Listener) { l.OnSendFirstLocalVideoFrame(streamType) })
 	}
 	return nil
+}
+
+// videoTrack applies the checks every video frame passes — capture enabled,
+// in a room, not muted — and returns the local track for format. muted
+// reports a frame to drop without an error.
+func (c *Cloud) videoTrack(st StreamType, format VideoFormat) (lt *localTrack, muted bool, err error) {
+	name := pubStream(st)
+	if !c.mediaState.enabled(name) {
+		return nil, false, ErrCaptureDisabled
+	}
+	m, err := c.publishingMedia()
+	if err != nil {
+		return nil, false, err
+	}
+	cm := &c.mediaState
+	cm.mu.Lock()
+	muted = cm.muteVideo[st] || (st == StreamSmall && cm.muteVideo[StreamBig])
+	cm.mu.Unlock()
+	if muted {
+		return nil, true, nil
+	}
+	if lt = m.localTrack(name, format); lt == nil {
+		return nil, false, ErrNotInRoom
+	}
+	return lt, false, nil
 }
 
 // SendCustomAudioData sends one Opus packet while custom audio capture is

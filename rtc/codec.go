@@ -121,31 +121,19 @@ func (c *Cloud) sendI420(st StreamType, f *VideoFrame) error {
 	if len(f.Data) < i420Size(f.Width, f.Height) {
 		return fmt.Errorf("%w: I420 %dx%d needs %d bytes, got %d", ErrInvalidFrame, f.Width, f.Height, i420Size(f.Width, f.Height), len(f.Data))
 	}
-	name := pubStream(st)
-	if !c.mediaState.enabled(name) {
-		return ErrCaptureDisabled
-	}
-	m, err := c.publishingMedia()
-	if err != nil {
+	lt, muted, err := c.videoTrack(st, VideoFormatVP8)
+	if err != nil || muted {
 		return err
 	}
 	cm := &c.mediaState
-	cm.mu.Lock()
-	muted := cm.muteVideo[st] || (st == StreamSmall && cm.muteVideo[StreamBig])
 	kbps := 0
 	if st == StreamSmall {
+		cm.mu.Lock()
 		kbps = cm.small.VideoBitrate
-	}
-	cm.mu.Unlock()
-	if muted {
-		return nil
+		cm.mu.Unlock()
 	}
 	if kbps <= 0 {
 		kbps = defaultVideoKbps(f.Width, f.Height)
-	}
-	lt := m.localTrack(name, VideoFormatVP8)
-	if lt == nil {
-		return ErrNotInRoom
 	}
 
 	s := &cm.raw.video[st]

@@ -38,9 +38,9 @@ const (
 	TypeUserEnter       = "user_enter"       // UserEvent: a visible user entered
 	TypeUserLeave       = "user_leave"       // UserEvent with Reason
 	TypeKicked          = "kicked"           // KickedEvent: this session is no longer in the room
-	TypeWarning         = "warning"          // Notice: recoverable condition
-	TypeError           = "error"            // Notice: a frame could not be processed
-	TypeClosing         = "closing"          // Notice: the server is shutting down; reconnect
+	TypeWarning         = "warning"          // no data; Code and Msg say what
+	TypeError           = "error"            // no data; Code and Msg say why a frame was refused
+	TypeClosing         = "closing"          // no data; the server is shutting down: reconnect
 	TypeStreamAvailable = "stream_available" // StreamEvent: another user's stream became (un)available
 )
 
@@ -151,12 +151,6 @@ type KickedEvent struct {
 	Reason int    `json:"reason"`
 	Code   int    `json:"code,omitempty"`
 	Msg    string `json:"msg,omitempty"`
-}
-
-// Notice is the body of warning, error and closing messages; Code and Msg are
-// also set on the Message itself.
-type Notice struct {
-	RefID uint32 `json:"refId,omitempty"` // the request that caused it, if any
 }
 
 // Errors of Decode.

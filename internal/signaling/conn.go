@@ -7,10 +7,7 @@
 // adapter lives in internal/server.
 package signaling
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Conn is one client connection carrying whole frames.
 type Conn interface {
@@ -32,6 +29,3 @@ const (
 	CloseTooBig          = 1009
 	CloseInternal        = 1011
 )
-
-// ErrConnClosed is returned by Conn implementations after Close.
-var ErrConnClosed = errors.New("signaling: connection closed")
