@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,6 +195,35 @@ func TestMediaFanout(t *testing.T) {
 		same(t, subs[i].ID+" video", v, wantV)
 		same(t, subs[i].ID+" audio", a, wantA)
 	}
+	// /metrics counts what was forwarded: at least a packet per frame and
+	// per audio packet for every subscriber, all through the media socket.
+	m := get(t, e.Srv.URL()+"/metrics")
+	fwd := metricValue(t, m, "rtcengine_media_forwarded_packets_total")
+	if min := float64(2 * count * len(subs)); fwd < min {
+		t.Errorf("forwarded packets %v, want ≥ %v", fwd, min)
+	}
+	if udp := metricValue(t, m, "rtcengine_media_udp_packets_total"); udp < fwd {
+		t.Errorf("udp packets %v < forwarded %v", udp, fwd)
+	}
+	if errs := metricValue(t, m, "rtcengine_media_udp_send_errors_total"); errs != 0 {
+		t.Errorf("udp send errors: %v", errs)
+	}
+}
+
+// metricValue reads one unlabelled sample from a Prometheus text page.
+func metricValue(t *testing.T, page, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(page, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metrics lack %s", name)
+	return 0
 }
 
 // send sends one video frame and one audio packet from c.

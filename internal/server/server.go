@@ -74,6 +74,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
 	}, clock, room.Observers{roomLogger{log}, s.media})
 	s.metrics = newMetrics(s.rooms)
+	s.metrics.reg.MustRegister(newMediaCollector(engine))
 	s.signal = signaling.NewServer(signaling.Config{
 		HeartbeatInterval: lim.HeartbeatInterval,
 		HeartbeatTimeout:  lim.HeartbeatTimeout,

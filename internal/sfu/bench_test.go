@@ -58,7 +58,7 @@ func newFanout(tb testing.TB, n int) *fanout {
 	f := &fanout{layer: l}
 	f.rs.clockRate = 90000
 	for i := range n {
-		p := &Peer{id: PeerID(fmt.Sprint("sub", i)), e: e, send: newSender(e.cfg.SendQueueSize)}
+		p := &Peer{id: PeerID(fmt.Sprint("sub", i)), e: e, send: newSender(e.cfg.SendQueueSize, nil)}
 		p.subReady.Store(true)
 		d := newDownTrack(p, pt, SubscribeOptions{})
 		w := &marshalWriter{}

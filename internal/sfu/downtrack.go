@@ -345,8 +345,11 @@ func (d *DownTrack) forward(s *sender, l *layer, seq uint16) {
 	}
 	d.stats.packets.Add(1)
 	d.stats.bytes.Add(uint64(len(v.payload)))
-	if v.marker && d.ck != codecOther {
-		d.stats.frames.Add(1)
+	if d.ck != codecOther {
+		if v.marker {
+			d.stats.frames.Add(1)
+		}
+		s.midFrame = !v.marker
 	}
 	if keyframe && d.ck != codecOther {
 		d.stats.keyframes.Add(1)

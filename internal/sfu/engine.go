@@ -14,6 +14,8 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcengine/rtcengine/internal/udpbatch"
 )
 
 // socketBuffer is the kernel buffer asked for on the media socket: loopback
@@ -25,7 +27,7 @@ const socketBuffer = 4 << 20
 type Engine struct {
 	cfg    Config
 	log    *slog.Logger
-	udp    *net.UDPConn
+	udp    *udpbatch.Conn
 	tcp    net.Listener
 	udpMux *ice.UDPMuxDefault
 	tcpMux *ice.TCPMuxDefault
@@ -39,6 +41,8 @@ type Engine struct {
 	mu     sync.Mutex
 	peers  map[*Peer]struct{}
 	closed bool
+
+	retired retired // counters of closed DownTracks (totals.go)
 }
 
 // NewEngine validates cfg, opens the media sockets and returns an Engine.
@@ -72,12 +76,19 @@ func (e *Engine) listen() error {
 	if err != nil {
 		return fmt.Errorf("sfu: listen udp: %w", err)
 	}
-	e.udp = udp
 	// Best effort: the kernel caps these at rmem_max/wmem_max.
 	_ = udp.SetReadBuffer(socketBuffer)
 	_ = udp.SetWriteBuffer(socketBuffer)
+	// Subscriber send loops write in bursts (Hold/Release around a drain):
+	// the batching socket sends each burst with sendmmsg and UDP GSO.
+	bc, err := udpbatch.New(udp)
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("sfu: %w", err)
+	}
+	e.udp = bc
 	logs := slogFactory{e.log}
-	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: udp, Logger: logs.NewLogger("udpmux")})
+	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: bc, Logger: logs.NewLogger("udpmux")})
 	if e.cfg.DisableTCP {
 		return nil
 	}
@@ -232,6 +243,24 @@ func registerCodecs(me *webrtc.MediaEngine, publisher bool) error {
 		}
 	}
 	return nil
+}
+
+// burst is the scope subscriber send loops put around a drain (nil when the
+// engine has no UDP socket of its own).
+func (e *Engine) burst() burster {
+	if e.udp == nil {
+		return nil
+	}
+	return e.udp
+}
+
+// SocketStats reports the media UDP socket's sends: packets, system calls
+// and GSO use.
+func (e *Engine) SocketStats() udpbatch.Stats {
+	if e.udp == nil {
+		return udpbatch.Stats{}
+	}
+	return e.udp.Stats()
 }
 
 // UDPAddr returns the address of the media UDP socket.

@@ -64,7 +64,7 @@ type Peer struct {
 func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 	p := &Peer{
 		id: id, e: e, h: h, log: e.log.With("peer", string(id)),
-		send:       newSender(e.cfg.SendQueueSize),
+		send:       newSender(e.cfg.SendQueueSize, e.burst()),
 		sendExited: make(chan struct{}),
 		hints:      make(map[string]trtc.StreamType),
 		published:  make(map[string]*PublishedTrack),
@@ -488,12 +488,15 @@ func (p *Peer) Subscribe(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, 
 
 // removeDownTrack detaches a closed DownTrack from the subscriber connection.
 func (p *Peer) removeDownTrack(d *DownTrack) {
-	p.mu.Lock()
-	if p.downs[d.track.id] == d {
-		delete(p.downs, d.track.id)
-	}
-	closed := p.closed
-	p.mu.Unlock()
+	var closed bool
+	p.e.retire(d, func() {
+		p.mu.Lock()
+		if p.downs[d.track.id] == d {
+			delete(p.downs, d.track.id)
+		}
+		closed = p.closed
+		p.mu.Unlock()
+	})
 	if closed {
 		return
 	}

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -88,17 +89,39 @@ func (q *sendQueue) close() {
 // rewriting state needs no locks and SRTP encryption for different
 // subscribers runs in parallel.
 type sender struct {
-	q    *sendQueue
-	done chan struct{}
+	q     *sendQueue
+	done  chan struct{}
+	burst burster // groups a drain's writes into one batch of sends
 	// Scratch owned by the loop.
 	batch [64]sendItem
 	buf   [maxPacketSize]byte
 	rtx   [maxPacketSize + 2]byte
 	view  rtpView
+	// midFrame: the last video packet forwarded did not end its frame.
+	midFrame bool
 }
 
-func newSender(queueSize int) *sender {
-	return &sender{q: newSendQueue(queueSize), done: make(chan struct{})}
+// frameWaitYields bounds how often a send loop yields waiting for the rest
+// of a video frame before it sends what it has.
+const frameWaitYields = 4
+
+// burster is the socket's burst scope (udpbatch.Conn): writes between Hold
+// and Release leave together.
+type burster interface {
+	Hold()
+	Release()
+}
+
+type noBurst struct{}
+
+func (noBurst) Hold()    {}
+func (noBurst) Release() {}
+
+func newSender(queueSize int, b burster) *sender {
+	if b == nil {
+		b = noBurst{}
+	}
+	return &sender{q: newSendQueue(queueSize), done: make(chan struct{}), burst: b}
 }
 
 func (s *sender) run() {
@@ -109,7 +132,18 @@ func (s *sender) run() {
 			s.q.close()
 			return
 		}
+		s.burst.Hold()
 		s.drain()
+		// In the middle of a video frame the rest of it is usually a few
+		// microseconds behind (the publisher's reader is pushing it): give
+		// it a chance to join this burst, which then leaves as one GSO
+		// message instead of several sends.
+		for i := 0; s.midFrame && i < frameWaitYields; i++ {
+			runtime.Gosched()
+			s.drain()
+		}
+		s.midFrame = false
+		s.burst.Release()
 	}
 }
 
