@@ -8,12 +8,23 @@ GO ?= go
 # input runs and fail with "context deadline exceeded".
 FUZZTIME ?= 50000x
 
-.PHONY: test deps build vet unit race fuzz run short
+.PHONY: test deps build vet unit race fuzz run short web web-check bench-web
 
-test: deps vet race fuzz ## everything CI runs
+test: deps vet web-check race fuzz ## everything CI runs
 
 deps: ## install test dependencies if missing
-	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev
+	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs
+	@command -v npm >/dev/null || scripts/deps.sh npm
+	@test -d web/node_modules || (cd web && npm ci --no-audit --no-fund)
+
+web: ## build the Web SDK (web/src → web/dist) and run its unit tests
+	cd web && node build.mjs && npx vitest run
+
+web-check: ## the Web SDK's unit tests, and a check that web/dist is built from web/src
+	cd web && node build.mjs --check && npx vitest run
+
+bench-web: ## enterRoom → first decoded frame in Chromium, p50 over 20 runs
+	$(GO) test -run '^$$' -bench FirstFrame -benchtime 1x ./test/browser/
 
 build:
 	$(GO) build ./...

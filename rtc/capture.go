@@ -212,7 +212,7 @@ func (c *Cloud) SendCustomVideoData(streamType StreamType, frame *VideoFrame) er
 	if err != nil || muted {
 		return err
 	}
-	if err := lt.write(frame.Data, frame.Timestamp); err != nil {
+	if err := lt.write(c.msgs.attachSEI(streamType, frame.Format, frame.Data), frame.Timestamp); err != nil {
 		return err
 	}
 	lt.meterVideo(frame)

@@ -23,6 +23,7 @@ type options struct {
 	server         string
 	connectTimeout time.Duration
 	log            *slog.Logger
+	socketBuffer   int // WithSocketBuffer (socket.go)
 }
 
 // Option configures a Cloud.
@@ -53,6 +54,7 @@ type Cloud struct {
 	recvAudio, recvVideo bool
 
 	mediaState cloudMedia // custom capture and rendering (capture.go)
+	msgs       messenger  // custom and SEI messages (message.go, sei.go)
 }
 
 // NewCloud creates an SDK instance.

@@ -254,5 +254,15 @@ func (l *link) closeGracefully() {
 	})
 }
 
+// isDead reports whether the link is gone.
+func (l *link) isDead() bool {
+	select {
+	case <-l.dead:
+		return true
+	default:
+		return false
+	}
+}
+
 // wait blocks until the link's goroutines have ended.
 func (l *link) wait() { l.wg.Wait() }

@@ -44,7 +44,7 @@ type mediaAPI struct {
 
 func (c *Cloud) pionAPI() (*webrtc.API, error) {
 	m := &c.mediaState.api
-	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), &m.getters) })
+	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), c.o.socketBuffer, &m.getters) })
 	return m.api, m.err
 }
 
@@ -83,7 +83,7 @@ func isLoopbackServer(s string) bool {
 // that act on them: NACK generation and answers (as RTX when negotiated),
 // RTCP sender/receiver reports, TWCC feedback for what we receive and TWCC
 // sequence numbers on what we send.
-func newPionAPI(loopback bool, getters *sync.Map) (*webrtc.API, error) {
+func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
@@ -157,6 +157,16 @@ func newPionAPI(loopback bool, getters *sync.Map) (*webrtc.API, error) {
 
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if socketBuffer == 0 {
+		socketBuffer = DefaultSocketBuffer
+	}
+	if socketBuffer > 0 {
+		n, err := newBufferedNet(socketBuffer)
+		if err != nil {
+			return nil, err
+		}
+		se.SetNet(n)
+	}
 	// Notice a broken media path within ~2 s (Pion's default is 5 s, and
 	// 25 s until failed); the server keeps ICE alive with its own checks.
 	se.SetICETimeouts(2*time.Second, 8*time.Second, 500*time.Millisecond)

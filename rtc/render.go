@@ -404,6 +404,9 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 			needKey = true
 		}
 		for _, f := range frames {
+			var sei [][]byte
+			f.data, sei = stripSEI(dp.format(), f.data)
+			seiDone := m.deliverSEI(user, sei)
 			ms := ts.ms(f.timestamp)
 			isKey, fw, fh, ok := dp.keyframe(f.data)
 			if ok {
@@ -439,6 +442,7 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 						continue
 					}
 				}
+				m.awaitSEI(seiDone) // OnRecvSEIMsg comes right before its frame
 				vr.r.OnRenderVideoFrame(user, st, vf)
 			}
 		}

@@ -181,6 +181,7 @@ func (s *roomSession) onEntered(l *link, m proto.Message) {
 		s.emitStreams(u.UserID, streams{}, streamsOf(u))
 	}
 	s.media.onConnected(l, false)
+	s.c.msgs.onConnected(s, l, false)
 	if exitReq {
 		s.exit()
 	}
@@ -235,6 +236,7 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 			s.c.mu.Lock()
 			delete(s.remote, e.UserID)
 			s.c.mu.Unlock()
+			s.c.msgs.forget(s, e.UserID)
 			s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(e.UserID, e.Reason) })
 		}
 	case proto.TypeKicked:
@@ -249,6 +251,10 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 		l.closeGracefully()
 	case proto.TypeSubOffer, proto.TypeCandidate:
 		s.media.onSignal(l, m)
+	case proto.TypeCustomMsg:
+		s.c.msgs.onMessage(s, m)
+	case proto.TypeCustomMiss:
+		s.c.msgs.onMiss(s, m)
 	case proto.TypeClosing:
 		// The server is going away: treat it as a lost connection and resume
 		// elsewhere (or here, once it is back).
@@ -374,6 +380,7 @@ func (s *roomSession) resumeOn(l *link) resumeResult {
 	s.c.mu.Lock()
 	req := proto.ResumeRequest{SessionID: s.sessionID, ResumeToken: s.token}
 	s.c.mu.Unlock()
+	req.LastMsgIndex = s.c.msgs.cursor(s)
 	result := make(chan resumeResult, 1)
 	var once sync.Once
 	finish := func(r resumeResult) { once.Do(func() { result <- r }) }
@@ -448,6 +455,7 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 		s.emitStreams(u, old, st)
 	}
 	s.media.onConnected(l, resp.Resumed)
+	s.c.msgs.onConnected(s, l, resp.Resumed)
 	if reannounce {
 		// A fresh enter: the server forgot what we publish.
 		for _, k := range local.list() {

@@ -464,6 +464,7 @@ func maxTime(a, b time.Time) time.Time {
 func (m *mediaClient) statsLoop() {
 	defer m.wg.Done()
 	sm := newSampler(time.Now())
+	var cpu cpuMeter // quality reports to the server (report.go)
 	tick := time.NewTicker(statsInterval)
 	defer tick.Stop()
 	var vol *time.Ticker
@@ -505,6 +506,7 @@ func (m *mediaClient) statsLoop() {
 			}
 			local := QualityInfo{Quality: m.localQuality(r)}
 			st, remote := r.stats, r.remote
+			m.reportQuality(r, &cpu, now)
 			m.c.emit(func(l Listener) { l.OnStatistics(st) })
 			m.c.emit(func(l Listener) { l.OnNetworkQuality(local, remote) })
 		}

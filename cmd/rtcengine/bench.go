@@ -25,7 +25,7 @@ import (
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference [flags]")
+		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference|messages [flags]")
 		return 2
 	}
 	switch args[0] {
@@ -35,6 +35,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		return benchFanout(args[1:], stdout, stderr)
 	case "conference":
 		return benchConference(args[1:], stdout, stderr)
+	case "messages":
+		return benchMessages(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "rtcengine bench: unknown benchmark %q\n", args[0])
 	return 2
@@ -47,6 +49,7 @@ type benchServer struct {
 	sdkAppID uint32
 	key      string
 	cmd      *exec.Cmd
+	dataDir  string // the child's own --data-dir, removed by stop
 }
 
 const benchAppID, benchKey = 1400000001, "bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef0123"
@@ -76,14 +79,21 @@ func startBenchServer(server string, appID uint, key, logLevel string, stderr io
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--listen", addr, "--udp-port", "0", "--dev",
-		"--sdkappid", strconv.Itoa(benchAppID), "--sdk-secret", benchKey, "--log-level", logLevel,
-		"--data-dir", os.TempDir())
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	// A data directory of its own: history and the webhook outbox of one
+	// bench run are not another's.
+	dir, err := os.MkdirTemp("", "rtcengine-bench-")
+	if err != nil {
 		return nil, err
 	}
-	s := &benchServer{base: "http://" + addr, sdkAppID: benchAppID, key: benchKey, cmd: cmd}
+	cmd := exec.Command(exe, "serve", "--listen", addr, "--udp-port", "0", "--dev",
+		"--sdkappid", strconv.Itoa(benchAppID), "--sdk-secret", benchKey, "--log-level", logLevel,
+		"--data-dir", dir)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &benchServer{base: "http://" + addr, sdkAppID: benchAppID, key: benchKey, cmd: cmd, dataDir: dir}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := http.Get(s.base + "/healthz")
@@ -117,7 +127,11 @@ func (s *benchServer) stop() {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			_ = s.cmd.Process.Kill()
+			<-done
 		}
+	}
+	if s.dataDir != "" {
+		_ = os.RemoveAll(s.dataDir)
 	}
 }
 

@@ -3,7 +3,7 @@
 //	rtcengine [serve] [flags]          run a node (no arguments: development mode)
 //	rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
 //	rtcengine api ACTION --json '{…}'  sign and send a REST API 3.0 call
-//	rtcengine bench join|fanout|conference  load tests
+//	rtcengine bench join|fanout|conference|messages  load tests
 package main
 
 import (

@@ -40,6 +40,25 @@ const (
 	CodeInternalError        = "InternalError"
 )
 
+// Codes of the Describe* and SetUserBlocked actions (§7.3, §7.4).
+const (
+	CodeInvalidParameter   = "InvalidParameter"
+	CodeMissingUserID      = "MissingParameter.UserId"
+	CodeInvalidUserID      = "InvalidParameter.UserId"
+	CodeMissingCommID      = "MissingParameter.CommId"
+	CodeMissingStartTs     = "MissingParameter.StartTs"
+	CodeMissingEndTs       = "MissingParameter.EndTs"
+	CodeInvalidStartTs     = "InvalidParameter.StartTs"
+	CodeInvalidEndTs       = "InvalidParameter.EndTs"
+	CodeStartTsOversize    = "InvalidParameter.StartTsOversize"
+	CodeQueryScaleOversize = "InvalidParameter.QueryScaleOversize"
+	CodeInvalidPageNumber  = "InvalidParameter.PageNumber"
+	CodeInvalidPageSize    = "InvalidParameter.PageSize"
+	CodePageSizeOversize   = "InvalidParameter.PageSizeOversize"
+	CodeUserIDsMoreThanSix = "InvalidParameter.UserIdsMorethanSix"
+	CodeDBError            = "InternalError.DBError"
+)
+
 const (
 	msgInternalError  = "An internal error occurred; retry later."
 	msgServerShutdown = "The server is shutting down; retry the request, on another node if there is one."

@@ -81,6 +81,12 @@ type Config struct {
 	Observe func(action, errorCode string, d time.Duration)
 	// MaxBodyBytes bounds the request body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// History, if set, serves DescribeRoomInfo, DescribeUserInfo and
+	// DescribeCallDetailInfo (describe.go).
+	History History
+	// Blocker, if set, serves SetUserBlocked and SetUserBlockedByStrRoomId
+	// (block.go).
+	Blocker UserBlocker
 }
 
 // ActionFunc serves one action. It returns the response value — a struct
@@ -155,6 +161,12 @@ func NewHandler(cfg Config) *Handler {
 	}
 	if cfg.Rooms != nil {
 		registerRoomActions(h, cfg.Rooms)
+	}
+	if cfg.History != nil {
+		registerDescribeActions(h, cfg.History)
+	}
+	if cfg.Blocker != nil {
+		registerBlockActions(h, cfg.Blocker)
 	}
 	return h
 }

@@ -8,6 +8,10 @@
 // The room service and the SFU each call into the hub while holding their own
 // locks; the hub therefore keeps its subscription state on one goroutine (a
 // loop) and never calls either of them with a lock of its own held.
+//
+// Availability is the room's: a stream blocked by SetUserBlocked arrives
+// here as unavailable (StreamChanged), so the hub stops forwarding it like
+// a muted one and resumes, at a keyframe, when the block is lifted.
 package conference
 
 import (
@@ -44,8 +48,9 @@ type Hub struct {
 	loop   *serial.Queue
 
 	// Owned by the loop.
-	rooms map[trtc.RoomKey]*roomState
-	parts map[room.SessionID]*Participant
+	rooms    map[trtc.RoomKey]*roomState
+	parts    map[room.SessionID]*Participant
+	pubOrder uint64 // numbers published tracks in the order they appeared (viewer.go)
 }
 
 type roomState struct {
@@ -62,6 +67,7 @@ type published struct {
 	key   trackKey
 	track *sfu.PublishedTrack
 	owner *Participant
+	order uint64 // when it appeared in the room, for viewers (viewer.go)
 	// bitrate of the big layer, measured between bandwidth estimates
 	lastBytes uint64
 	lastAt    time.Time
@@ -87,15 +93,26 @@ func (h *Hub) Close() { h.loop.Close(false) }
 // SetDefaultStreamRecvMode. Media connections are made lazily, when the
 // participant publishes or there is something for it to receive.
 func (h *Hub) Join(m *room.Member, autoAudio, autoVideo bool, sig Signaler) *Participant {
-	p := &Participant{
+	p := h.newParticipant(m, autoAudio, autoVideo, sig)
+	h.register(p)
+	return p
+}
+
+func (h *Hub) newParticipant(m *room.Member, autoAudio, autoVideo bool, sig Signaler) *Participant {
+	return &Participant{
 		hub: h, member: m, session: m.Session(), key: m.Room().Key(), user: m.UserID(),
 		autoAudio: autoAudio, autoVideo: autoVideo, sig: sig,
 		avail: m.Streams(),
 		prefs: map[trtc.UserID]*prefs{},
 		downs: map[sfu.TrackID]*down{},
 	}
+}
+
+// register adds p to its room's media state, unless its member has
+// already left.
+func (h *Hub) register(p *Participant) {
 	h.loop.Post(func() {
-		if m.Active() {
+		if p.member.Active() {
 			rs := h.roomOf(p.key)
 			if old := rs.parts[p.user]; old != nil {
 				h.dropLocked(old) // replaced by a newer session of the same user
@@ -103,9 +120,9 @@ func (h *Hub) Join(m *room.Member, autoAudio, autoVideo bool, sig Signaler) *Par
 			rs.parts[p.user] = p
 			h.parts[p.session] = p
 			h.refreshSubscriber(rs, p)
+			h.follow(rs)
 		}
 	})
-	return p
 }
 
 // Resume points a participant's server-initiated messages at a new
@@ -206,6 +223,8 @@ func (h *Hub) dropLocked(p *Participant) {
 		}
 		if len(rs.parts) == 0 {
 			delete(h.rooms, p.key)
+		} else {
+			h.follow(rs) // viewers of p move to another anchor
 		}
 	}
 	p.gone = true

@@ -29,9 +29,10 @@ type Participant struct {
 	// Owned by the hub's loop.
 	gone  bool
 	avail room.Streams // what this participant publishes and has not muted
-	prefs map[trtc.UserID]*prefs
-	downs map[sfu.TrackID]*down
-	bwe   int // subscriber bandwidth estimate, bps; 0 = none yet
+	prefs  map[trtc.UserID]*prefs
+	downs  map[sfu.TrackID]*down
+	bwe    int     // subscriber bandwidth estimate, bps; 0 = none yet
+	viewer *viewer // set for a playback-only participant (viewer.go)
 }
 
 // prefs overrides the automatic receive mode for one remote user.
@@ -167,6 +168,9 @@ func (p *Participant) Subscribe(user trtc.UserID, s room.Stream, on bool, layer 
 func (p *Participant) wants(pub *published) bool {
 	if pub.owner == p {
 		return false
+	}
+	if p.viewer != nil {
+		return p.viewer.wants(pub)
 	}
 	pr := p.prefs[pub.key.user]
 	pick := func(o *bool, def bool) bool {
@@ -356,10 +360,12 @@ func (hd *handler) OnTrackPublished(t *sfu.PublishedTrack, layer trtc.StreamType
 		k := trackKey{p.user, streamOf(t)}
 		pub := rs.tracks[k]
 		if pub == nil || pub.track != t {
-			pub = &published{key: k, track: t, owner: p}
+			h.pubOrder++
+			pub = &published{key: k, track: t, owner: p, order: h.pubOrder}
 			rs.tracks[k] = pub
 		}
 		h.refreshTrack(rs, pub)
+		h.follow(rs)
 	})
 }
 
@@ -379,6 +385,7 @@ func (hd *handler) OnTrackUnpublished(t *sfu.PublishedTrack, _ trtc.StreamType) 
 			for _, q := range rs.parts {
 				delete(q.downs, t.ID())
 			}
+			h.follow(rs)
 		}
 	})
 }

@@ -61,6 +61,9 @@ type Limits struct {
 	// MessagesPerSecond is the sustained rate of signaling frames allowed
 	// per connection (50); bursts of twice as many are tolerated.
 	MessagesPerSecond int `yaml:"messages_per_second"`
+	// MessageLog is how many recent custom messages a room keeps for users
+	// who fall behind (2048); older ones are reported to them as missed.
+	MessageLog int `yaml:"message_log"`
 }
 
 // Config is the whole configuration of a server.
@@ -88,6 +91,8 @@ type Config struct {
 	Apps []App `yaml:"apps"`
 	// Limits are room caps and protocol timings.
 	Limits Limits `yaml:"limits"`
+	// Webhook is the delivery schedule of the apps' webhooks.
+	Webhook Webhook `yaml:"webhook"`
 }
 
 // Defaults that are not limits.
@@ -123,6 +128,7 @@ func DefaultLimits() Limits {
 		HeartbeatTimeout:    10 * time.Second,
 		MaxMessageBytes:     64 << 10,
 		MessagesPerSecond:   50,
+		MessageLog:          2048,
 	}
 }
 
@@ -140,6 +146,7 @@ func defaults(getenv func(string) string) Config {
 		LogLevel:  DefaultLogLevel,
 		LogFormat: DefaultLogFormat,
 		Limits:    DefaultLimits(),
+		Webhook:   DefaultWebhook(),
 	}
 }
 

@@ -48,8 +48,9 @@ func TestDefault(t *testing.T) {
 			CallMaxUsers: 300, CallMaxAnchors: 50, LiveMaxAnchors: 50, LiveMaxAudience: 100000,
 			DropTimeout: 90 * time.Second, LiveAudienceRoomTTL: 10 * time.Minute,
 			HeartbeatInterval: 2 * time.Second, HeartbeatTimeout: 10 * time.Second,
-			MaxMessageBytes: 64 << 10, MessagesPerSecond: 50,
+			MaxMessageBytes: 64 << 10, MessagesPerSecond: 50, MessageLog: 2048,
 		},
+		Webhook: Webhook{Timeout: 5 * time.Second, RetryInterval: 10 * time.Second, RetryWindow: time.Minute, MaxPending: 100000},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults =\n%+v\nwant\n%+v", c, want)

@@ -18,6 +18,7 @@ const (
 	minMaxMessageBytes   = 1 << 10
 	maxMaxMessageBytes   = 16 << 20
 	maxMessagesPerSecond = 10000
+	maxMessageLog        = 1 << 16
 	maxDropTimeout       = time.Hour
 	maxLiveAudienceTTL   = 24 * time.Hour
 	maxHeartbeatInterval = time.Minute
@@ -50,6 +51,7 @@ func (c *Config) Validate() error {
 	}
 	v.apps(c.Apps)
 	v.limits(&c.Limits)
+	v.webhook(&c.Webhook)
 	return errors.Join(v.errs...)
 }
 
@@ -193,6 +195,7 @@ func (v *validator) limits(l *Limits) {
 		v.bad("limits.max_message_bytes", "%d is outside %d..%d", l.MaxMessageBytes, minMaxMessageBytes, maxMaxMessageBytes)
 	}
 	v.count("limits.messages_per_second", l.MessagesPerSecond, maxMessagesPerSecond)
+	v.count("limits.message_log", l.MessageLog, maxMessageLog)
 }
 
 // count checks 1 <= n <= limit.

@@ -82,9 +82,12 @@ type EnterRequest struct {
 }
 
 // ResumeRequest reattaches a session whose connection was lost.
+// LastMsgIndex, when present, is the index of the last custom_msg the
+// client got: the server sends again what came after it.
 type ResumeRequest struct {
-	SessionID   string `json:"sessionId"`
-	ResumeToken string `json:"resumeToken"`
+	SessionID    string  `json:"sessionId"`
+	ResumeToken  string  `json:"resumeToken"`
+	LastMsgIndex *uint64 `json:"lastMsgIndex,omitempty"`
 }
 
 // SwitchRoleRequest changes the caller's role in a live scene.

@@ -56,3 +56,20 @@ var (
 	// stream (-102013 video, -102015 sub, -100006 audio).
 	ErrNoPublishPrivilege = errors.New("room: no privilege to publish this stream")
 )
+
+// Custom messages (SendMessage). The signaling edge answers the first three
+// with −2, an audience sender with 6001 and the budget with −3.
+var (
+	// ErrInvalidCmdID: the command id is not 1..10.
+	ErrInvalidCmdID = errors.New("room: custom message cmdId must be 1..10")
+	// ErrEmptyMessage: a custom message without data.
+	ErrEmptyMessage = errors.New("room: custom message is empty")
+	// ErrMessageTooLarge: a custom message over 1000 bytes.
+	ErrMessageTooLarge = errors.New("room: custom message is larger than 1000 bytes")
+	// ErrAudienceCannotSend: only anchors send custom messages.
+	ErrAudienceCannotSend = errors.New("room: audience members cannot send custom messages")
+	// ErrMessageRate: the sender is over 30 messages per second.
+	ErrMessageRate = errors.New("room: more than 30 custom messages per second")
+	// ErrMessageBytes: the sender is over 8000 bytes per second.
+	ErrMessageBytes = errors.New("room: more than 8000 bytes of custom messages per second")
+)

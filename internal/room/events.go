@@ -113,6 +113,9 @@ type MemberInfo struct {
 	Session SessionID
 	Joined  time.Time
 	Client  ClientInfo
+	// Replaced, in UserEntered, says that this session took the place of
+	// one of the same userId (left just before with CauseReplaced).
+	Replaced bool
 }
 
 // ClientInfo is what the client told about itself, kept for webhooks and history.
@@ -136,7 +139,9 @@ type Observer interface {
 	UserEntered(r RoomInfo, m MemberInfo, at time.Time)
 	UserLeft(r RoomInfo, m MemberInfo, cause Cause, at time.Time)
 	RoleChanged(r RoomInfo, m MemberInfo, at time.Time)
-	// StreamChanged: a member made a stream available or not (webhooks 201–206).
+	// StreamChanged: a stream of a member became available to the others
+	// or stopped being (webhooks 201–206). on is what the others see: the
+	// member publishes it unmuted and SetUserBlocked does not block it.
 	StreamChanged(r RoomInfo, m MemberInfo, s Stream, on bool, at time.Time)
 }
 

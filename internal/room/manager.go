@@ -32,6 +32,7 @@ type Config struct {
 	LiveMaxAudience     int           // audience per room in live scenes (100,000)
 	DropTimeout         time.Duration // a detached member is removed after this (90 s)
 	LiveAudienceRoomTTL time.Duration // a live room whose last leaver was audience lives this long (10 min)
+	Messages            MessageConfig // custom message log and burst (message.go)
 }
 
 // Defaults of Config (trtc-reference §1).
@@ -60,6 +61,7 @@ func (c Config) withDefaults() Config {
 	if c.LiveAudienceRoomTTL <= 0 {
 		c.LiveAudienceRoomTTL = DefaultLiveAudienceRoomTTL
 	}
+	c.Messages = c.Messages.withDefaults()
 	return c
 }
 

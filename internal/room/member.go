@@ -30,6 +30,7 @@ type Member struct {
 	sink    Sink
 	drop    Timer
 	dropGen uint64
+	msgs    memberMsgs // custom messages (message.go)
 }
 
 // UserID returns the member's userId.

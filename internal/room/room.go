@@ -24,6 +24,10 @@ type Room struct {
 	subOwner   *Member // the one screen sharer, if any
 	ttl        Timer   // pending destruction of an empty live room
 	ttlGen     uint64  // invalidates a ttl callback that lost the race with Stop
+
+	blocked map[trtc.UserID]Block // SetUserBlocked, for the room's life (block.go)
+
+	msgs messageLog // recent custom messages (message.go)
 }
 
 // Key returns the room's key.
@@ -77,6 +81,7 @@ func (r *Room) join(req JoinRequest, created bool) (*Member, error) {
 		client:  req.Client,
 		sink:    req.Sink,
 		state:   stateActive,
+		msgs:    memberMsgs{floor: r.msgs.head},
 	}
 	r.cancelTTL()
 	if created {
@@ -92,11 +97,15 @@ func (r *Room) join(req JoinRequest, created bool) (*Member, error) {
 		}
 	}
 	r.addLocked(m)
+	// Observers first: a durable one (webhooks) has the enter on disk
+	// before EventJoined answers the client.
+	info := m.infoLocked()
+	info.Replaced = old != nil
+	r.mgr.obs.UserEntered(r.Info(), info, now)
 	m.deliver(Event{Kind: EventJoined, Snapshot: r.snapshotLocked(m, false)})
 	if r.visible(m.role) && (old == nil || !r.visible(old.role)) {
 		r.broadcast(m, Event{Kind: EventUserEnter, UserID: m.userID, Role: m.role})
 	}
-	r.mgr.obs.UserEntered(r.Info(), m.infoLocked(), now)
 	return m, nil
 }
 
@@ -229,7 +238,7 @@ func (r *Room) snapshotLocked(m *Member, resumed bool) *Snapshot {
 	s := &Snapshot{Key: r.key, Scene: r.scene, Role: m.role, Session: m.session, Token: m.token, Resumed: resumed}
 	for _, o := range r.members {
 		if o != m && r.visible(o.role) {
-			s.Users = append(s.Users, RemoteUser{UserID: o.userID, Role: o.role, Streams: o.streams})
+			s.Users = append(s.Users, RemoteUser{UserID: o.userID, Role: o.role, Streams: r.shownLocked(o)})
 		}
 	}
 	return s

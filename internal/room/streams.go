@@ -123,6 +123,7 @@ func (m *Member) SetStream(k Stream, on bool, privileges *uint32) error {
 
 func (r *Room) setStreamLocked(m *Member, k Stream, on bool) {
 	was := m.streams.any()
+	shown := r.shownLocked(m).has(k)
 	m.streams.set(k, on)
 	if now := m.streams.any(); now != was {
 		if now {
@@ -138,6 +139,16 @@ func (r *Room) setStreamLocked(m *Member, k Stream, on bool) {
 			r.subOwner = nil
 		}
 	}
+	// Others hear only of what they can see: a blocked stream stays
+	// unavailable to them whatever its publisher does.
+	if r.shownLocked(m).has(k) != shown {
+		r.announceLocked(m, k, !shown)
+	}
+}
+
+// announceLocked tells the others and the observers that one of m's
+// streams became (un)available to them.
+func (r *Room) announceLocked(m *Member, k Stream, on bool) {
 	r.broadcast(m, Event{Kind: EventStreamAvailable, UserID: m.userID, Role: m.role, Stream: k, Available: on})
 	r.mgr.obs.StreamChanged(r.Info(), m.infoLocked(), k, on, r.mgr.clock.Now())
 }
@@ -155,9 +166,10 @@ func (r *Room) clearStreamsLocked(m *Member) {
 	m.streams = Streams{}
 }
 
-// Streams returns the member's available streams.
+// Streams returns the member's streams as others see them: published, not
+// muted, and not blocked by SetUserBlocked.
 func (m *Member) Streams() Streams {
 	m.room.mu.Lock()
 	defer m.room.mu.Unlock()
-	return m.streams
+	return m.room.shownLocked(m)
 }

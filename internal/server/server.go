@@ -38,6 +38,8 @@ type Server struct {
 	apps    appTable
 	engine  *sfu.Engine
 	media   *conference.Hub
+	hooks   *webhooks // nil without webhook URLs
+	history *history  // the embedded history store (history.go)
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -64,6 +66,17 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	}
 	s.engine = engine
 	s.media = conference.NewHub(engine, log)
+	if s.hooks, err = openWebhooks(cfg, log); err != nil {
+		s.media.Close()
+		_ = engine.Close()
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	if s.history, err = openHistory(cfg, log); err != nil {
+		s.hooks.close(context.Background())
+		s.media.Close()
+		_ = engine.Close()
+		return nil, fmt.Errorf("history: %w", err)
+	}
 	lim := cfg.Limits
 	s.rooms = room.NewManager(room.Config{
 		CallMaxUsers:        lim.CallMaxUsers,
@@ -72,8 +85,11 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		LiveMaxAudience:     lim.LiveMaxAudience,
 		DropTimeout:         lim.DropTimeout,
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
-	}, clock, room.Observers{roomLogger{log}, s.media})
+		Messages:            room.MessageConfig{LogEntries: lim.MessageLog},
+	}, clock, room.Observers{roomLogger{log}, s.media, s.hooks.observer(), s.history})
 	s.metrics = newMetrics(s.rooms)
+	s.hooks.register(s.metrics.reg)
+	s.history.register(s.metrics.reg)
 	s.metrics.reg.MustRegister(newMediaCollector(engine))
 	s.signal = signaling.NewServer(signaling.Config{
 		HeartbeatInterval: lim.HeartbeatInterval,
@@ -81,9 +97,12 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		MessagesPerSecond: lim.MessagesPerSecond,
 	}, s.rooms, s.apps, log, s.metrics)
 	s.signal.SetMedia(s.media)
+	s.signal.SetReports(s.history)
 	s.api = api.NewHandler(api.Config{
 		Rooms:       roomAdmin{s.rooms},
 		Credentials: apiCredentials{s.apps},
+		History:     s.history.st,
+		Blocker:     roomBlocker{s.rooms},
 		Logger:      log,
 		Observe: func(action, code string, d time.Duration) {
 			s.metrics.apiCalls.WithLabelValues(action, code).Inc()
@@ -161,6 +180,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAll()
 	s.conns.Wait()
 	s.rooms.Shutdown()
+	s.hooks.close(ctx)
+	s.history.close()
 	s.media.Close()
 	_ = s.engine.Close()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -184,7 +205,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
-	mux.HandleFunc("GET /{$}", s.handleHome)
+	s.webRoutes(mux) // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
 	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope
 	return mux
 }

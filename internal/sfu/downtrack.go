@@ -57,9 +57,15 @@ type DownTrack struct {
 	closed  atomic.Bool
 	once    sync.Once
 
-	// Owned by the subscriber's send loop.
+	// slot is the fixed sender the DownTrack feeds when the subscriber
+	// connection answered the client's offer (whep.go); nil otherwise.
+	slot *slot
+
+	// Owned by the subscriber's send loop. m is the DownTrack's own munger,
+	// or its slot's, shared by the tracks that feed the slot in turn so that
+	// the subscriber sees one continuous stream across them.
 	cur    int32
-	m      munger
+	m      *munger
 	hist   history
 	hdr    rtp.Header
 	exts   [4]rtp.Extension
@@ -89,8 +95,8 @@ func newDownTrack(p *Peer, t *PublishedTrack, opts SubscribeOptions) *DownTrack 
 		rtcpDone: make(chan struct{}),
 		hist:     newHistory(historySize),
 		cur:      layerNone,
+		m:        &munger{clockRate: t.codec.ClockRate},
 	}
-	d.m.clockRate = t.codec.ClockRate
 	d.current.Store(layerNone)
 	d.want.Store(layerIndex(opts.Layer))
 	d.target.Store(t.resolve(layerIndex(opts.Layer)))

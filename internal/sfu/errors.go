@@ -46,4 +46,12 @@ var (
 	// ErrCodecMismatch is returned when the subscriber's negotiated codecs
 	// do not include the publisher's codec.
 	ErrCodecMismatch = errors.New("sfu: subscriber does not support the track's codec")
+
+	// ErrUnexpectedOffer is returned by HandleSubscriberOffer on a Peer
+	// whose subscriber connection already carries server offers.
+	ErrUnexpectedOffer = errors.New("sfu: subscriber connection is negotiated by the server")
+
+	// ErrNoSlot is returned by Subscribe on an answering Peer whose client
+	// offered no section to receive the track's kind on.
+	ErrNoSlot = errors.New("sfu: the client offered nothing to receive this kind on")
 )

@@ -50,6 +50,8 @@ type Peer struct {
 	downs      map[TrackID]*DownTrack
 	remoteSet  [3]bool                      // by Target: remote description applied
 	candidates [3][]webrtc.ICECandidateInit // by Target: waiting for it
+	answering  bool                         // the subscriber connection answers the client (whep.go)
+	slots      [3]*slot                     // by Kind, when answering
 
 	// pubMu serializes publisher negotiations.
 	pubMu sync.Mutex
@@ -238,8 +240,8 @@ func (p *Peer) RestartICE() {
 func (p *Peer) negotiate(restart bool) {
 	p.negMu.Lock()
 	defer p.negMu.Unlock()
-	if p.isClosed() {
-		return
+	if p.isClosed() || p.isAnswering() {
+		return // closed, or the client offers (whep.go)
 	}
 	if restart {
 		p.iceRestart = true
@@ -451,6 +453,9 @@ func (p *Peer) Subscribe(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, 
 	if t.Ended() {
 		return nil, ErrTrackGone
 	}
+	if p.isAnswering() {
+		return p.subscribeSlot(t, opts)
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -497,6 +502,10 @@ func (p *Peer) removeDownTrack(d *DownTrack) {
 		closed = p.closed
 		p.mu.Unlock()
 	})
+	if d.slot != nil {
+		d.slot.detach(d) // a fixed sender: nothing to renegotiate
+		return
+	}
 	if closed {
 		return
 	}

@@ -103,6 +103,9 @@ func (s *Session) handleEnter(msg proto.Message) {
 		return
 	}
 	ms.member.Store(m)
+	if ms.catchUp.Load() {
+		s.wakeMessages(ms) // messages came before the member was stored
+	}
 	if s.srv.media != nil {
 		ms.part.Store(s.srv.media.Join(m, req.AutoRecvAudio == nil || *req.AutoRecvAudio, req.AutoRecvVideo == nil || *req.AutoRecvVideo, ms))
 	}
@@ -122,6 +125,7 @@ func (s *Session) handleResume(msg proto.Message) {
 		return
 	}
 	ms := &memberSink{s: s, reqID: msg.ID}
+	ms.hold.Store(true) // until resumeMessages has rewound delivery
 	s.cur.Store(ms)
 	m, err := s.srv.rooms.Resume(room.SessionID(req.SessionID), req.ResumeToken, ms)
 	if err != nil {
@@ -132,6 +136,7 @@ func (s *Session) handleResume(msg proto.Message) {
 	}
 	ms.app = m.Room().Key().App
 	ms.member.Store(m)
+	s.resumeMessages(ms, m, req.LastMsgIndex)
 	if s.srv.media != nil {
 		ms.part.Store(s.srv.media.Resume(m.Session(), ms))
 	}

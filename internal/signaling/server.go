@@ -87,6 +87,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics Metrics
 	media   *conference.Hub // nil: signaling only
+	reports ReportSink      // nil: quality reports are discarded (report.go)
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}

@@ -35,6 +35,8 @@ type Session struct {
 	tokens  float64
 	last    time.Time
 	strikes int
+
+	reportAt time.Time // the last quality report taken (reader only; report.go)
 }
 
 // memberSink binds one room membership to the session. A new one is made for
@@ -46,6 +48,7 @@ type memberSink struct {
 	app     trtc.SDKAppID
 	dropped atomic.Bool
 	part    atomic.Pointer[conference.Participant] // media side, when the server has media
+	msgSink                                        // custom messages (message.go)
 }
 
 func newSession(srv *Server, conn Conn) *Session {
@@ -140,6 +143,7 @@ func (s *Session) writeLoop(ctx context.Context) {
 				_ = s.conn.Close(CloseNormal, "")
 				return
 			}
+			s.catchUpMessages()
 		case <-ping.C:
 			if !write(pingFrame) {
 				_ = s.conn.Close(CloseNormal, "")
@@ -255,6 +259,10 @@ func (s *Session) handle(msg proto.Message) {
 		s.handleSubscribe(msg)
 	case proto.TypeRestartICE:
 		s.handleRestartICE(msg)
+	case proto.TypeCustomMsg:
+		s.handleCustomMsg(msg)
+	case proto.TypeReport:
+		s.handleReport(msg)
 	default:
 		s.strike(msg.ID, trtc.ErrUnknownSubCmd, fmt.Sprintf("unknown message type %.32q", msg.Type))
 	}

@@ -1,0 +1,10 @@
+import { TRTC } from './trtc.js';
+export default TRTC;
+export { TRTC };
+export { ERROR_CODE, EXTRA_CODE, RtcError } from './errors.js';
+export { EVENT } from './events.js';
+export { TYPE } from './types.js';
+export { CUSTOM_MESSAGE_LIMITS } from './custommsg.js';
+export { VIDEO_PROFILES, SCREEN_PROFILES, AUDIO_PROFILES } from './profiles.js';
+export type * from './events.js';
+export type * from './types.js';
