@@ -15,7 +15,9 @@ test: deps vet web-check race fuzz ## everything CI runs
 deps: ## install test dependencies if missing
 	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs
 	@command -v npm >/dev/null || scripts/deps.sh npm
-	@test -d web/node_modules || (cd web && npm ci --no-audit --no-fund)
+	@# npm ci refuses a lock that lacks other platforms' optional packages (this
+	@# registry has only linux-x64 rollup builds); npm install keeps the locked versions.
+	@test -d web/node_modules || (cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))
 
 web: ## build the Web SDK (web/src → web/dist) and run its unit tests
 	cd web && node build.mjs && npx vitest run

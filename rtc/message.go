@@ -96,11 +96,11 @@ type messenger struct {
 
 	mu     sync.Mutex
 	budget msgBudget
-	seq    [MaxCustomCmdID + 1]uint32
 	stats  MessageStats
 	sei    seiQueue // SendSEIMsg (sei.go)
 
 	// The current session's.
+	seq       [MaxCustomCmdID + 1]uint32 // last number given, by command
 	sess      *roomSession
 	link      *link     // where to send; nil until the session is connected
 	outbox    []*outMsg // not yet acknowledged, in send order
@@ -188,6 +188,7 @@ func (ms *messenger) resetLocked(s *roomSession) {
 		ms.refuseLocked(ErrCodeDisconnected)
 	}
 	ms.sess, ms.link, ms.outbox = s, nil, nil
+	ms.seq = [MaxCustomCmdID + 1]uint32{} // a new member: numbering starts again
 	ms.lastIndex, ms.lastSeq = 0, nil
 	ms.sei = seiQueue{}
 }

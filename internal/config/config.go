@@ -64,6 +64,9 @@ type Limits struct {
 	// MessageLog is how many recent custom messages a room keeps for users
 	// who fall behind (2048); older ones are reported to them as missed.
 	MessageLog int `yaml:"message_log"`
+	// WHIPConnectTimeout ends a WHIP or WHEP session whose media connection
+	// has not connected this long after its POST (30s; docs/whip-whep.md).
+	WHIPConnectTimeout time.Duration `yaml:"whip_connect_timeout"`
 }
 
 // Config is the whole configuration of a server.
@@ -129,6 +132,7 @@ func DefaultLimits() Limits {
 		MaxMessageBytes:     64 << 10,
 		MessagesPerSecond:   50,
 		MessageLog:          2048,
+		WHIPConnectTimeout:  30 * time.Second,
 	}
 }
 

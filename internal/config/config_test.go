@@ -49,6 +49,7 @@ func TestDefault(t *testing.T) {
 			DropTimeout: 90 * time.Second, LiveAudienceRoomTTL: 10 * time.Minute,
 			HeartbeatInterval: 2 * time.Second, HeartbeatTimeout: 10 * time.Second,
 			MaxMessageBytes: 64 << 10, MessagesPerSecond: 50, MessageLog: 2048,
+			WHIPConnectTimeout: 30 * time.Second,
 		},
 		Webhook: Webhook{Timeout: 5 * time.Second, RetryInterval: 10 * time.Second, RetryWindow: time.Minute, MaxPending: 100000},
 	}

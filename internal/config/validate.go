@@ -23,6 +23,7 @@ const (
 	maxLiveAudienceTTL   = 24 * time.Hour
 	maxHeartbeatInterval = time.Minute
 	maxHeartbeatTimeout  = 10 * time.Minute
+	maxWHIPConnect       = 10 * time.Minute
 )
 
 // Validate checks the whole configuration and reports every problem at
@@ -196,6 +197,7 @@ func (v *validator) limits(l *Limits) {
 	}
 	v.count("limits.messages_per_second", l.MessagesPerSecond, maxMessagesPerSecond)
 	v.count("limits.message_log", l.MessageLog, maxMessageLog)
+	v.duration("limits.whip_connect_timeout", l.WHIPConnectTimeout, maxWHIPConnect)
 }
 
 // count checks 1 <= n <= limit.

@@ -25,6 +25,7 @@ import (
 	"github.com/rtcengine/rtcengine/internal/sfu"
 	"github.com/rtcengine/rtcengine/internal/signaling"
 	"github.com/rtcengine/rtcengine/internal/trtc"
+	"github.com/rtcengine/rtcengine/internal/whip"
 )
 
 // Server is one rtcengine node.
@@ -39,7 +40,8 @@ type Server struct {
 	engine  *sfu.Engine
 	media   *conference.Hub
 	hooks   *webhooks // nil without webhook URLs
-	history *history  // the embedded history store (history.go)
+	whip    *whip.Handler
+	history *history // the embedded history store (history.go)
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -97,6 +99,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		MessagesPerSecond: lim.MessagesPerSecond,
 	}, s.rooms, s.apps, log, s.metrics)
 	s.signal.SetMedia(s.media)
+	s.whip = s.newWHIP(clock) // whip.go
 	s.signal.SetReports(s.history)
 	s.api = api.NewHandler(api.Config{
 		Rooms:       roomAdmin{s.rooms},
@@ -179,6 +182,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.httpSrv.Shutdown(ctx)
 	s.stopAll()
 	s.conns.Wait()
+	s.whip.Close()
 	s.rooms.Shutdown()
 	s.hooks.close(ctx)
 	s.history.close()
@@ -205,7 +209,8 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
-	s.webRoutes(mux) // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
+	s.webRoutes(mux)       // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
+	s.whip.Register(mux)   // WHIP and WHEP at /whip and /whep (whip.go)
 	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope
 	return mux
 }

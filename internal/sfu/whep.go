@@ -327,3 +327,19 @@ func (s *slot) rtcpLoop() {
 		}
 	}
 }
+
+// CheckOffer tells, without touching any connection, whether an offer is
+// one the engine can answer: it parses (ErrInvalidSDP) and, for a client
+// that publishes, has a section with a codec the engine forwards, or, for
+// a client that plays (receive), a section it can receive one on
+// (ErrNoSupportedCodec). Edges call it before they create anything.
+func CheckOffer(offerSDP string, receive bool) error {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offerSDP); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
+	}
+	if receive && len(receivableKinds(&d)) == 0 || !receive && !offersSupportedCodec(&d) {
+		return ErrNoSupportedCodec
+	}
+	return nil
+}

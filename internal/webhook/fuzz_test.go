@@ -95,7 +95,7 @@ func TestOutboxRecoverGarbage(t *testing.T) {
 					t.Fatalf("recovered %+v", st)
 				}
 			}
-			st, err := o.append(7, EventEnterRoom, []byte(`{"new":1}`))
+			st, err := o.append(7, EventEnterRoom, []byte(`{"new":1}`), true)
 			if err != nil {
 				t.Fatalf("append: %v", err)
 			}

@@ -295,8 +295,9 @@ func (o *outbox) writeLocked(rec []byte) (*segment, error) {
 	return seg, nil
 }
 
-// append writes an event and waits until it is on disk.
-func (o *outbox) append(app trtc.SDKAppID, typ EventType, info []byte) (*stored, error) {
+// append writes an event and, with sync, waits until it is on disk;
+// without, it becomes durable with the next synced append or close.
+func (o *outbox) append(app trtc.SDKAppID, typ EventType, info []byte, sync bool) (*stored, error) {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
@@ -321,6 +322,9 @@ func (o *outbox) append(app trtc.SDKAppID, typ EventType, info []byte) (*stored,
 	o.next++
 	target := o.wseq
 	o.mu.Unlock()
+	if !sync {
+		return st, nil
+	}
 	return st, o.syncTo(target)
 }
 

@@ -28,7 +28,7 @@ func appendN(t *testing.T, o *outbox, from, n int) []*stored {
 	t.Helper()
 	var out []*stored
 	for i := from; i < from+n; i++ {
-		st, err := o.append(trtc.SDKAppID(1400000001+i%2), EventEnterRoom, []byte(fmt.Sprintf(`{"n":%d}`, i)))
+		st, err := o.append(trtc.SDKAppID(1400000001+i%2), EventEnterRoom, []byte(fmt.Sprintf(`{"n":%d}`, i)), true)
 		if err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
@@ -75,7 +75,7 @@ func TestOutboxRecover(t *testing.T) {
 			t.Fatalf("event %d: got %+v, want %+v", i, g, w)
 		}
 	}
-	next, err := o2.append(1400000001, EventExitRoom, []byte(`{}`))
+	next, err := o2.append(1400000001, EventExitRoom, []byte(`{}`), true)
 	if err != nil || next.lsn != 11 || o2.instance != o.instance {
 		t.Fatalf("append after recovery: lsn %d, instance %x/%x, %v", next.lsn, o2.instance, o.instance, err)
 	}
@@ -119,7 +119,7 @@ func TestOutboxTornTail(t *testing.T) {
 			if len(got) != 2 {
 				t.Fatalf("cut at %d, %s after: recovered %d events, want 2", cut, tail, len(got))
 			}
-			st, err := o2.append(1400000001, EventExitRoom, []byte(`{"after":1}`))
+			st, err := o2.append(1400000001, EventExitRoom, []byte(`{"after":1}`), true)
 			if err != nil || st.lsn != 3 {
 				t.Fatalf("cut at %d, %s after: append after truncation: %+v %v", cut, tail, st, err)
 			}
@@ -161,7 +161,7 @@ func TestOutboxCompaction(t *testing.T) {
 	if len(got) != 0 {
 		t.Fatalf("%d pending after everything was acked", len(got))
 	}
-	if st, err := o2.append(1400000001, EventEnterRoom, []byte(`{}`)); err != nil || st.lsn != 41 {
+	if st, err := o2.append(1400000001, EventEnterRoom, []byte(`{}`), true); err != nil || st.lsn != 41 {
 		t.Fatalf("lsn after compaction and reopen: %+v %v", st, err)
 	}
 }
@@ -179,7 +179,7 @@ func TestOutboxGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				if _, err := o.append(trtc.SDKAppID(w+1), EventStartAudio, []byte(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i))); err != nil {
+				if _, err := o.append(trtc.SDKAppID(w+1), EventStartAudio, []byte(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)), true); err != nil {
 					t.Error(err)
 					return
 				}
@@ -231,17 +231,17 @@ func TestOutboxBadSegment(t *testing.T) {
 	if _, err := os.Stat(bad + ".bad"); err != nil {
 		t.Fatalf("bad segment not set aside: %v", err)
 	}
-	if st, err := o2.append(1, EventEnterRoom, []byte(`{}`)); err != nil || st.lsn != 3 {
+	if st, err := o2.append(1, EventEnterRoom, []byte(`{}`), true); err != nil || st.lsn != 3 {
 		t.Fatalf("append: %+v %v", st, err)
 	}
 }
 
 func TestOutboxRefusesLargeEvent(t *testing.T) {
 	o, _ := openBox(t, t.TempDir(), DefaultSegmentBytes)
-	if _, err := o.append(1, EventEnterRoom, make([]byte, maxRecordBytes)); !errors.Is(err, ErrEventTooLarge) {
+	if _, err := o.append(1, EventEnterRoom, make([]byte, maxRecordBytes), true); !errors.Is(err, ErrEventTooLarge) {
 		t.Fatalf("append of %d bytes: %v", maxRecordBytes, err)
 	}
-	if st, err := o.append(1, EventEnterRoom, []byte(`{}`)); err != nil || st.lsn != 1 {
+	if st, err := o.append(1, EventEnterRoom, []byte(`{}`), true); err != nil || st.lsn != 1 {
 		t.Fatalf("append after refusal: %+v %v", st, err)
 	}
 }

@@ -183,7 +183,16 @@ func Open(cfg Config) (*Service, error) {
 // on disk. An app without a webhook makes it a no-op. When the outbox
 // cannot write, the event is still delivered from memory and the error is
 // returned for the caller to log: it would not survive a crash.
-func (s *Service) Append(e Event) error {
+func (s *Service) Append(e Event) error { return s.append(e, true) }
+
+// AppendDeferred is Append without waiting for the disk: e becomes durable
+// with the next Append (of any app) or Close, and until then a crash may
+// lose it. It is for an event that is always followed by an Append before
+// anything acknowledges it, such as a room's creation by an enter: the
+// enter's own event then makes both durable with one fdatasync.
+func (s *Service) AppendDeferred(e Event) error { return s.append(e, false) }
+
+func (s *Service) append(e Event, sync bool) error {
 	if !e.Type.Valid() {
 		return fmt.Errorf("%w: %d", ErrInvalidEvent, e.Type)
 	}
@@ -195,7 +204,7 @@ func (s *Service) Append(e Event) error {
 		return ErrClosed
 	}
 	info := appendInfo(make([]byte, 0, 192), &e)
-	st, err := s.box.append(e.Room.App, e.Type, info)
+	st, err := s.box.append(e.Room.App, e.Type, info, sync)
 	if errors.Is(err, ErrClosed) || errors.Is(err, ErrEventTooLarge) {
 		return err
 	}

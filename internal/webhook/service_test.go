@@ -295,3 +295,32 @@ func TestAppendBadInput(t *testing.T) {
 		t.Fatal("Open without a directory succeeded")
 	}
 }
+
+// TestAppendDeferred: a deferred event costs no fdatasync of its own; the
+// next Append makes it durable too, and both are delivered in order.
+func TestAppendDeferred(t *testing.T) {
+	dir := t.TempDir()
+	rcv := newReceiver(t, app1, "", always(500))
+	s := openService(t, Config{Dir: dir, Apps: []App{{ID: app1, URL: rcv.URL()}}, RetryInterval: time.Hour, RetryWindow: 2 * time.Hour})
+	before := s.Stats().Syncs
+	create := testEvent(app1, 0)
+	create.Type = EventCreateRoom
+	if err := s.AppendDeferred(create); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Syncs; got != before {
+		t.Fatalf("AppendDeferred ran %d fdatasyncs", got-before)
+	}
+	if err := s.Append(testEvent(app1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Syncs; got != before+1 {
+		t.Fatalf("Append after AppendDeferred ran %d fdatasyncs, want 1", got-before)
+	}
+	ok := newReceiver(t, app1, "", nil)
+	s2 := openService(t, Config{Dir: copyOutbox(t, dir), Apps: []App{{ID: app1, URL: ok.URL()}}})
+	waitIdle(t, s2)
+	if got := ok.accepted(); len(got) != 2 || got[0].Type != 101 || got[1].Type != 103 {
+		t.Fatalf("after a crash: %d events", len(got))
+	}
+}

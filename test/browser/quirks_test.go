@@ -108,3 +108,31 @@ func TestCameraUnplugged(t *testing.T) {
 	}
 	bob.FramesGrow("alice", "video", 15)
 }
+
+// TestTabShownAgain: what a tab in the background can come back with —
+// players paused by the browser, a microphone whose track ended — is
+// repaired when the tab shows again: playback resumes and the microphone is
+// reopened.
+func TestTabShownAgain(t *testing.T) {
+	s := newServer(t)
+	alice := openSDKPage(t, s, "alice", "")
+	bob := openSDKPage(t, s, "bob", "")
+	alice.MustEnter("alice", 4951, "rtc", "anchor")
+	alice.Publish()
+	bob.MustEnter("bob", 4951, "rtc", "anchor")
+	bob.Publish()
+	alice.FramesGrow("bob", "video", 10)
+	bob.AudioGrows("alice")
+
+	alice.Eval(`() => {
+		for (const v of document.querySelectorAll('video')) v.pause();
+		const mic = rt.t.getAudioTrack();
+		window.oldMic = mic;
+		mic.stop(); // no 'ended' event: the SDK learns of it when the tab shows
+		document.dispatchEvent(new Event('visibilitychange'));
+	}`, nil)
+	alice.Until("players playing again", `() => [...document.querySelectorAll('video')].every(v => !v.paused)`, nil)
+	alice.Seen("device-changed", map[string]any{"type": "microphone", "action": "active"})
+	alice.Until("a live microphone", `() => rt.t.getAudioTrack() !== window.oldMic && rt.t.getAudioTrack().readyState === 'live'`, nil)
+	bob.AudioGrows("alice")
+}
