@@ -27,8 +27,8 @@ type Participant struct {
 	pendingOffer string
 
 	// Owned by the hub's loop.
-	gone  bool
-	avail room.Streams // what this participant publishes and has not muted
+	gone   bool
+	avail  room.Streams // what this participant publishes and has not muted
 	prefs  map[trtc.UserID]*prefs
 	downs  map[sfu.TrackID]*down
 	bwe    int     // subscriber bandwidth estimate, bps; 0 = none yet
