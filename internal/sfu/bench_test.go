@@ -3,7 +3,9 @@ package sfu
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -18,7 +20,10 @@ import (
 type marshalWriter struct {
 	buf     [maxPacketSize + 64]byte
 	packets int
+	written atomic.Int64 // packets, readable from other goroutines
 }
+
+func (w *marshalWriter) count() int { return int(w.written.Load()) }
 
 func (w *marshalWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	n, err := h.MarshalTo(w.buf[:])
@@ -27,6 +32,7 @@ func (w *marshalWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	}
 	n += copy(w.buf[n:], payload)
 	w.packets++
+	w.written.Add(1)
 	return n, nil
 }
 
@@ -88,6 +94,45 @@ func (f *fanout) step() {
 	f.layer.handle(f.pkt, &f.rs)
 	for _, p := range f.peers {
 		p.send.drain()
+	}
+}
+
+// A running send worker drains every subscriber queue scheduled on it, in
+// order, and keeps doing so as packets keep coming; stopping it ends its
+// goroutine.
+func TestSendWorkerServesEveryQueue(t *testing.T) {
+	f := newFanout(t, 20)
+	w := newSendWorker(nil)
+	go w.run()
+	for _, p := range f.peers {
+		p.send = newSender(64, w)
+	}
+	const packets = 300
+	for sent := 1; sent <= packets; sent++ {
+		binary.BigEndian.PutUint16(f.pkt[2:4], f.seq)
+		binary.BigEndian.PutUint32(f.pkt[4:8], uint32(f.seq)*3000)
+		if f.seq == 1 {
+			f.pkt[13] = 0x01
+		}
+		f.seq++
+		f.layer.handle(f.pkt, &f.rs)
+		if sent%32 == 0 || sent == packets {
+			waitForwarded(t, f, sent) // stay within the 64-item queues
+		}
+	}
+	w.stop()
+}
+
+func waitForwarded(t *testing.T, f *fanout, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for i, wr := range f.writers {
+		for wr.count() < want && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Microsecond)
+		}
+		if n := wr.count(); n != want {
+			t.Fatalf("subscriber %d got %d packets, want %d (queue drops %d)", i, n, want, f.peers[i].send.q.drops.Load())
+		}
 	}
 }
 

@@ -302,7 +302,7 @@ func (d *DownTrack) offer(l *layer, seq uint16) {
 
 // forward runs on the send loop: it fetches the packet from the cache,
 // switches layers at keyframes, rewrites the header and writes it.
-func (d *DownTrack) forward(s *sender, l *layer, seq uint16) {
+func (d *DownTrack) forward(s *sendWorker, l *layer, seq uint16) {
 	b := d.binding.Load()
 	if b == nil || d.closed.Load() || !d.peer.subReady.Load() {
 		return
@@ -390,7 +390,7 @@ func putAbsSendTime(b []byte, t time.Time) {
 
 // retransmit answers one NACKed sequence number from the packet cache, as
 // RTX (RFC 4588 §4) when negotiated.
-func (d *DownTrack) retransmit(s *sender, outSeq uint16) {
+func (d *DownTrack) retransmit(s *sendWorker, outSeq uint16) {
 	b := d.binding.Load()
 	if b == nil || d.closed.Load() {
 		return

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -43,6 +45,9 @@ type Engine struct {
 	closed bool
 
 	retired retired // counters of closed DownTracks (totals.go)
+
+	workers []*sendWorker // send loops, one per core (sendqueue.go)
+	nextW   atomic.Uint32
 }
 
 // NewEngine validates cfg, opens the media sockets and returns an Engine.
@@ -56,11 +61,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 		e.closeSockets()
 		return nil, err
 	}
+	e.startWorkers()
 	var err error
 	if e.pubAPI, err = e.newAPI(true); err == nil {
 		e.subAPI, err = e.newAPI(false)
 	}
 	if err != nil {
+		e.stopWorkers()
 		e.closeSockets()
 		return nil, err
 	}
@@ -245,13 +252,30 @@ func registerCodecs(me *webrtc.MediaEngine, publisher bool) error {
 	return nil
 }
 
-// burst is the scope subscriber send loops put around a drain (nil when the
-// engine has no UDP socket of its own).
-func (e *Engine) burst() burster {
-	if e.udp == nil {
-		return nil
+// startWorkers starts one send worker per core; subscribers are spread
+// over them in turn. A worker holds the UDP socket around each drain, so its
+// writes leave in batches.
+func (e *Engine) startWorkers() {
+	var b burster
+	if e.udp != nil {
+		b = e.udp
 	}
-	return e.udp
+	e.workers = make([]*sendWorker, runtime.GOMAXPROCS(0))
+	for i := range e.workers {
+		w := newSendWorker(b)
+		e.workers[i] = w
+		go w.run()
+	}
+}
+
+func (e *Engine) nextWorker() *sendWorker {
+	return e.workers[e.nextW.Add(1)%uint32(len(e.workers))]
+}
+
+func (e *Engine) stopWorkers() {
+	for _, w := range e.workers {
+		w.stop()
+	}
 }
 
 // SocketStats reports the media UDP socket's sends: packets, system calls
@@ -329,6 +353,7 @@ func (e *Engine) Close() error {
 	for _, p := range peers {
 		errs = append(errs, p.Close())
 	}
+	e.stopWorkers()
 	errs = append(errs, e.closeSockets())
 	return errors.Join(errs...)
 }

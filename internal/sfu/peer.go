@@ -40,7 +40,6 @@ type Peer struct {
 	// is written before DTLS completes is lost, so DownTracks wait for it
 	// and then start from a keyframe.
 	subReady   atomic.Bool
-	sendExited chan struct{}
 	wg         sync.WaitGroup // layer readers and RTCP loops
 
 	mu         sync.Mutex
@@ -66,8 +65,7 @@ type Peer struct {
 func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 	p := &Peer{
 		id: id, e: e, h: h, log: e.log.With("peer", string(id)),
-		send:       newSender(e.cfg.SendQueueSize, e.burst()),
-		sendExited: make(chan struct{}),
+		send:       newSender(e.cfg.SendQueueSize, e.nextWorker()),
 		hints:      make(map[string]trtc.StreamType),
 		published:  make(map[string]*PublishedTrack),
 		downs:      make(map[TrackID]*DownTrack),
@@ -101,10 +99,6 @@ func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 		}
 		p.events.post(func() { p.h.OnConnectionStateChange(TargetSubscriber, connectionStateOf(s)) })
 	})
-	go func() {
-		defer close(p.sendExited)
-		p.send.run()
-	}()
 	return p, nil
 }
 
@@ -553,8 +547,7 @@ func (p *Peer) Close() error {
 	}
 	err := errors.Join(p.pub.Close(), p.sub.Close())
 	p.wg.Wait()
-	close(p.send.done)
-	<-p.sendExited
+	p.send.close()
 	p.e.forget(p)
 	return err
 }

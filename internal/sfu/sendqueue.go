@@ -15,23 +15,25 @@ type sendItem struct {
 	seq   uint16
 }
 
-// sendQueue is a bounded FIFO of sendItems with one consumer. Producers are
-// publisher readers and RTCP loops; they never block: when the queue is full
-// the oldest item is dropped and counted on its DownTrack
-// (the tailscale derpserver sendPkt pattern).
+// sendQueue is a bounded FIFO of sendItems, one per subscriber, consumed by
+// the send worker it is assigned to. Producers are publisher readers and
+// RTCP loops; they never block: when the queue is full the oldest item is
+// dropped and counted on its DownTrack (the tailscale derpserver sendPkt
+// pattern).
 type sendQueue struct {
-	mu     sync.Mutex
-	items  []sendItem
-	mask   int
-	head   int
-	n      int
-	wake   chan struct{}
-	drops  atomic.Uint64
-	closed bool
+	mu        sync.Mutex
+	items     []sendItem
+	mask      int
+	head      int
+	n         int
+	scheduled bool // on its worker's ready list, or being drained
+	closed    bool
+	drops     atomic.Uint64
+	w         *sendWorker
 }
 
-func newSendQueue(size int) *sendQueue {
-	return &sendQueue{items: make([]sendItem, size), mask: size - 1, wake: make(chan struct{}, 1)}
+func newSendQueue(size int, w *sendWorker) *sendQueue {
+	return &sendQueue{items: make([]sendItem, size), mask: size - 1, w: w}
 }
 
 func (q *sendQueue) push(it sendItem) {
@@ -52,10 +54,11 @@ func (q *sendQueue) push(it sendItem) {
 	}
 	q.items[(q.head+q.n)&q.mask] = it
 	q.n++
+	schedule := !q.scheduled
+	q.scheduled = true
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if schedule {
+		q.w.schedule(q)
 	}
 }
 
@@ -74,6 +77,16 @@ func (q *sendQueue) pop(dst []sendItem) int {
 	return k
 }
 
+// settle ends a drain of q: it stays scheduled (and the caller requeues it)
+// if items arrived meanwhile.
+func (q *sendQueue) settle() (more bool) {
+	q.mu.Lock()
+	more = q.n > 0
+	q.scheduled = more
+	q.mu.Unlock()
+	return more
+}
+
 func (q *sendQueue) close() {
 	q.mu.Lock()
 	q.closed = true
@@ -84,14 +97,50 @@ func (q *sendQueue) close() {
 	q.mu.Unlock()
 }
 
-// sender is the send loop of one subscriber PeerConnection: the only
-// goroutine that rewrites and writes packets for its DownTracks, so their
-// rewriting state needs no locks and SRTP encryption for different
-// subscribers runs in parallel.
+// sender is one subscriber PeerConnection's side of the send path: its
+// queue, drained by the worker it was given.
 type sender struct {
-	q     *sendQueue
+	q *sendQueue
+}
+
+// newSender makes a sender on worker w; with w nil it gets a private worker
+// that does not run (tests drain it by hand).
+func newSender(queueSize int, w *sendWorker) *sender {
+	if w == nil {
+		w = newSendWorker(nil)
+		w.manual = true
+	}
+	return &sender{q: newSendQueue(queueSize, w)}
+}
+
+// drain forwards everything queued for this subscriber now, on the caller's
+// goroutine; it is the benchmarks' and unit tests' entry point.
+func (s *sender) drain() {
+	for s.q.w.drainQueue(s.q) {
+	}
+}
+
+func (s *sender) close() { s.q.close() }
+
+// sendWorker is one of the engine's send loops (one per core): it drains
+// the queues of the subscribers assigned to it, rewriting and writing their
+// packets. A queue is drained by one worker only, so a DownTrack's rewriting
+// state has one owner and needs no locks; subscribers on different workers
+// are encrypted and sent in parallel. One worker per core instead of one
+// goroutine per subscriber means a published packet wakes at most one
+// goroutine per core, not one per subscriber, and a worker's drain covers
+// many subscribers in one socket burst (one sendmmsg).
+type sendWorker struct {
+	mu    sync.Mutex
+	ready []*sendQueue // scheduled queues, in order
+	spare []*sendQueue
+	wake  chan struct{}
 	done  chan struct{}
-	burst burster // groups a drain's writes into one batch of sends
+	exit  chan struct{}
+	burst burster
+	// manual: no loop runs; whoever holds the sender drains it.
+	manual bool
+
 	// Scratch owned by the loop.
 	batch [64]sendItem
 	buf   [maxPacketSize]byte
@@ -101,7 +150,7 @@ type sender struct {
 	midFrame bool
 }
 
-// frameWaitYields bounds how often a send loop yields waiting for the rest
+// frameWaitYields bounds how often a worker yields waiting for the rest
 // of a video frame before it sends what it has.
 const frameWaitYields = 4
 
@@ -117,51 +166,106 @@ type noBurst struct{}
 func (noBurst) Hold()    {}
 func (noBurst) Release() {}
 
-func newSender(queueSize int, b burster) *sender {
+func newSendWorker(b burster) *sendWorker {
 	if b == nil {
 		b = noBurst{}
 	}
-	return &sender{q: newSendQueue(queueSize), done: make(chan struct{}), burst: b}
+	return &sendWorker{wake: make(chan struct{}, 1), done: make(chan struct{}), exit: make(chan struct{}), burst: b}
 }
 
-func (s *sender) run() {
+func (w *sendWorker) schedule(q *sendQueue) {
+	if w.manual {
+		return
+	}
+	w.mu.Lock()
+	w.ready = append(w.ready, q)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take swaps out the ready list.
+func (w *sendWorker) take() []*sendQueue {
+	w.mu.Lock()
+	r := w.ready
+	w.ready = w.spare[:0]
+	w.spare = nil
+	w.mu.Unlock()
+	return r
+}
+
+func (w *sendWorker) giveBack(r []*sendQueue) {
+	clear(r)
+	w.mu.Lock()
+	if w.spare == nil {
+		w.spare = r[:0]
+	}
+	w.mu.Unlock()
+}
+
+// run is the worker's loop until stop.
+func (w *sendWorker) run() {
+	defer close(w.exit)
 	for {
 		select {
-		case <-s.q.wake:
-		case <-s.done:
-			s.q.close()
+		case <-w.wake:
+		case <-w.done:
 			return
 		}
-		s.burst.Hold()
-		s.drain()
+		w.burst.Hold()
+		w.drainReady()
 		// In the middle of a video frame the rest of it is usually a few
 		// microseconds behind (the publisher's reader is pushing it): give
 		// it a chance to join this burst, which then leaves as one GSO
-		// message instead of several sends.
-		for i := 0; s.midFrame && i < frameWaitYields; i++ {
+		// message per subscriber instead of several sends.
+		for i := 0; w.midFrame && i < frameWaitYields; i++ {
 			runtime.Gosched()
-			s.drain()
+			w.drainReady()
 		}
-		s.midFrame = false
-		s.burst.Release()
+		w.midFrame = false
+		w.burst.Release()
 	}
 }
 
-// drain processes everything queued; it is also the benchmark's entry point.
-func (s *sender) drain() {
+// drainReady serves every scheduled queue, a batch at a time in turn, until
+// none is left.
+func (w *sendWorker) drainReady() {
 	for {
-		k := s.q.pop(s.batch[:])
-		if k == 0 {
+		r := w.take()
+		if len(r) == 0 {
+			w.giveBack(r)
 			return
 		}
-		for i := range k {
-			it := s.batch[i]
-			s.batch[i] = sendItem{}
-			if it.layer == nil {
-				it.dt.retransmit(s, it.seq)
-			} else {
-				it.dt.forward(s, it.layer, it.seq)
+		for _, q := range r {
+			if w.drainQueue(q) {
+				w.mu.Lock()
+				w.ready = append(w.ready, q)
+				w.mu.Unlock()
 			}
 		}
+		w.giveBack(r)
 	}
+}
+
+// drainQueue forwards one batch of q's items and reports whether q has more
+// (it then stays scheduled).
+func (w *sendWorker) drainQueue(q *sendQueue) (more bool) {
+	k := q.pop(w.batch[:])
+	for i := range k {
+		it := w.batch[i]
+		w.batch[i] = sendItem{}
+		if it.layer == nil {
+			it.dt.retransmit(w, it.seq)
+		} else {
+			it.dt.forward(w, it.layer, it.seq)
+		}
+	}
+	return q.settle()
+}
+
+func (w *sendWorker) stop() {
+	close(w.done)
+	<-w.exit
 }

@@ -215,7 +215,7 @@ func TestPacketCache(t *testing.T) {
 }
 
 func TestSendQueueDropsOldest(t *testing.T) {
-	q := newSendQueue(4)
+	q := newSender(4, nil).q
 	d := &DownTrack{}
 	for i := range uint16(6) {
 		q.push(sendItem{dt: d, seq: i})
