@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -23,7 +24,9 @@ type options struct {
 	server         string
 	connectTimeout time.Duration
 	log            *slog.Logger
-	socketBuffer   int // WithSocketBuffer (socket.go)
+	socketBuffer   int         // WithSocketBuffer (socket.go)
+	icePolicy      ICEPolicy   // WithICEPolicy (reach.go)
+	tlsConfig      *tls.Config // WithTLSConfig (reach.go)
 }
 
 // Option configures a Cloud.
@@ -55,6 +58,7 @@ type Cloud struct {
 
 	mediaState cloudMedia // custom capture and rendering (capture.go)
 	msgs       messenger  // custom and SEI messages (message.go, sei.go)
+	reach      reachState // TURN servers and their dialer (reach.go)
 }
 
 // NewCloud creates an SDK instance.

@@ -3,6 +3,7 @@ package rtc
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type link struct {
 	hbChanged chan struct{} // wakes the writer to adopt a new heartbeat interval
 	closeOnce sync.Once
 	wire      *wireCounter // signaling bytes, counted for OnStatistics
+
+	refusal *proto.Message // an error frame outside any request: why the server refuses us
 }
 
 type pendingReq struct {
@@ -41,10 +44,10 @@ type pendingReq struct {
 
 var errLinkDown = errors.New("rtc: signaling connection lost")
 
-func dial(ctx context.Context, url string, heartbeat, timeout time.Duration, wire *wireCounter, onEvent func(proto.Message)) (*link, error) {
+func dial(ctx context.Context, url string, httpClient *http.Client, heartbeat, timeout time.Duration, wire *wireCounter, onEvent func(proto.Message)) (*link, error) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}})
+	ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}, HTTPClient: httpClient})
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +169,15 @@ func (l *link) handleFrame(typ websocket.MessageType, data []byte) {
 	}
 	switch msg.Type {
 	case proto.TypePing:
+	case proto.TypeError:
+		// A refused connection (a protection limit) is answered with an
+		// error frame and closed: pending requests fail with its code.
+		if msg.ID == 0 && msg.Code != 0 {
+			l.mu.Lock()
+			l.refusal = &msg
+			l.mu.Unlock()
+		}
+		l.onEvent(msg)
 	case proto.TypeResponse:
 		if p := l.take(msg.ID); p != nil {
 			p.timer.Stop()
@@ -225,10 +237,14 @@ func (l *link) failPending() {
 	l.mu.Lock()
 	all := l.pending
 	l.pending = map[uint32]*pendingReq{}
+	code, msg := trtc.ErrDisconnected, errLinkDown.Error()
+	if r := l.refusal; r != nil {
+		code, msg = r.Code, r.Msg
+	}
 	l.mu.Unlock()
 	for id, p := range all {
 		p.timer.Stop()
-		p.fn(proto.Message{Type: proto.TypeResponse, ID: id, Code: trtc.ErrDisconnected, Msg: errLinkDown.Error()})
+		p.fn(proto.Message{Type: proto.TypeResponse, ID: id, Code: code, Msg: msg})
 	}
 }
 

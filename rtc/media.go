@@ -3,6 +3,7 @@ package rtc
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -35,6 +36,7 @@ type mediaClient struct {
 	wg     sync.WaitGroup          // track and RTCP readers, statistics
 
 	remotes map[*remoteTrack]struct{} // tracks being received (statistics, volume)
+	repairT *time.Timer               // retries a broken connection's repair (worker; repair.go)
 	stop    chan struct{}             // closed by close: ends statsLoop
 	volKick chan struct{}             // the volume evaluation interval changed
 
@@ -49,12 +51,14 @@ type pcSide struct {
 	held   []webrtc.ICECandidateInit // remote candidates waiting for a description
 
 	// Publisher only.
-	busy          bool // an offer is unanswered
-	dirty         bool // something changed since it was made
-	restart       bool // the next offer restarts ICE
-	everConnected bool // the connection reached connected once
-	broken        bool // disconnected or failed after having connected
-	stale         bool // the last offer was rolled back: offer again
+	busy          bool      // an offer is unanswered
+	dirty         bool      // something changed since it was made
+	restart       bool      // the next offer restarts ICE
+	everConnected bool      // the connection reached connected once
+	broken        bool      // disconnected or failed after having connected
+	stale         bool      // the last offer was rolled back: offer again
+	offeredICE    bool      // the offer awaiting its answer restarts ICE
+	lastRepair    time.Time // the last ICE restart made to repair a break (repair.go)
 	senders       map[*localTrack]*webrtc.RTPSender
 	negotiated    map[*localTrack]bool // answered at least once
 	connected     bool
@@ -114,6 +118,7 @@ func (m *mediaClient) onConnected(l *link, resumed bool) {
 			m.pub.dirty = false
 			m.negotiatePub()
 		}
+		m.repairNow() // a fresh link: retry what broke while there was none
 	})
 	m.sync(true)
 	m.resendPrefs(l)
@@ -245,6 +250,14 @@ func (m *mediaClient) negotiatePub() {
 		ps.dirty = true // onConnected offers
 		return
 	}
+	if ps.pc != nil && ps.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		// The answer to our last offer was lost with its link, and Pion
+		// cannot roll a local offer back: offer it again as it is; what
+		// changed since follows once it is answered.
+		ps.dirty = true
+		m.sendPubOffer(l, ps.pc, ps.pc.LocalDescription().SDP)
+		return
+	}
 	if ps.pc == nil {
 		pc, err := m.newPC(proto.TargetPub)
 		if err != nil {
@@ -293,8 +306,16 @@ func (m *mediaClient) negotiatePub() {
 		m.log.Error("publisher offer", "err", err)
 		return
 	}
+	ps.offeredICE = ps.restart
 	ps.restart, ps.stale = false, false
-	req := proto.PubOffer{SDP: offer.SDP}
+	m.sendPubOffer(l, pc, offer.SDP)
+}
+
+// sendPubOffer sends the publisher connection's offer with its tracks
+// (worker).
+func (m *mediaClient) sendPubOffer(l *link, pc *webrtc.PeerConnection, sdp string) {
+	ps := &m.pub
+	req := proto.PubOffer{SDP: sdp}
 	for lt := range ps.senders {
 		req.Tracks = append(req.Tracks, proto.PubTrack{ID: lt.track.ID(), Stream: lt.name})
 	}
@@ -317,6 +338,12 @@ func (m *mediaClient) onPubAnswer(pc *webrtc.PeerConnection, msg proto.Message) 
 			msg.Code, msg.Msg = ErrCodeEnterRoomFailed, "pub_offer: response without an answer"
 		}
 	}
+	if msg.Code == ErrCodeDisconnected {
+		// No answer: the link went away (or the request timed out). The
+		// offer stands and goes out again on the next link.
+		ps.dirty = true
+		return
+	}
 	if msg.Code != 0 {
 		// Back to the last stable state; the transceivers stay and are
 		// offered again next time.
@@ -324,10 +351,8 @@ func (m *mediaClient) onPubAnswer(pc *webrtc.PeerConnection, msg proto.Message) 
 			m.log.Warn("publisher rollback", "err", err)
 		}
 		ps.stale = true
-		if msg.Code == ErrCodeDisconnected {
-			ps.dirty = true // offered again once connected
-			return
-		}
+		// The rollback undid the ICE restart too: the next offer restarts again.
+		ps.restart = ps.restart || ps.offeredICE
 		ps.dirty = false
 		code, text := msg.Code, msg.Msg
 		m.c.emit(func(l Listener) {
@@ -472,7 +497,7 @@ func (m *mediaClient) newPC(target string) (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	pc, err := api.NewPeerConnection(m.c.pcConfig()) // reach.go: TURN servers, ICE policy
 	if err != nil {
 		return nil, err
 	}
@@ -513,12 +538,13 @@ func (m *mediaClient) onPCState(pc *webrtc.PeerConnection, target string, st web
 		}
 	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
 		// The media path broke while the connection had worked: report it
-		// like a lost connection and restart ICE (once per break).
+		// like a lost connection and restart ICE until it works again
+		// (repair.go).
 		if ps.everConnected && !ps.broken {
 			ps.broken = true
+			ps.lastRepair = time.Time{}
 			m.s.setMediaDown(true)
-			m.c.emit(func(l Listener) { l.OnTryToReconnect() })
-			m.onICEFailed(pc, target)
+			m.repair(ps)
 		}
 	}
 }
@@ -608,6 +634,9 @@ func (m *mediaClient) close() {
 	m.mu.Unlock()
 	// Posted before stop, so it runs after everything queued so far.
 	m.work.Post(func() {
+		if m.repairT != nil {
+			m.repairT.Stop()
+		}
 		m.closePC(&m.pub)
 		m.closePC(&m.sub)
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -44,7 +45,9 @@ type mediaAPI struct {
 
 func (c *Cloud) pionAPI() (*webrtc.API, error) {
 	m := &c.mediaState.api
-	m.once.Do(func() { m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), c.o.socketBuffer, &m.getters) })
+	m.once.Do(func() {
+		m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), c.o.socketBuffer, &m.getters, c.applyReach)
+	})
 	return m.api, m.err
 }
 
@@ -83,7 +86,9 @@ func isLoopbackServer(s string) bool {
 // that act on them: NACK generation and answers (as RTX when negotiated),
 // RTCP sender/receiver reports, TWCC feedback for what we receive and TWCC
 // sequence numbers on what we send.
-func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map) (*webrtc.API, error) {
+//
+// tune, if given, adjusts the ICE settings last (the ICE policy, reach.go).
+func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map, tune ...func(*webrtc.SettingEngine, transport.Net, bool) error) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
@@ -160,13 +165,11 @@ func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map) (*webrtc.API
 	if socketBuffer == 0 {
 		socketBuffer = DefaultSocketBuffer
 	}
-	if socketBuffer > 0 {
-		n, err := newBufferedNet(socketBuffer)
-		if err != nil {
-			return nil, err
-		}
-		se.SetNet(n)
+	n, err := newBufferedNet(socketBuffer) // a negative size keeps the system's buffers
+	if err != nil {
+		return nil, err
 	}
+	se.SetNet(n)
 	// Notice a broken media path within ~2 s (Pion's default is 5 s, and
 	// 25 s until failed); the server keeps ICE alive with its own checks.
 	se.SetICETimeouts(2*time.Second, 8*time.Second, 500*time.Millisecond)
@@ -176,6 +179,11 @@ func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map) (*webrtc.API
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	}
+	for _, f := range tune {
+		if err := f(&se, n, loopback); err != nil {
+			return nil, err
+		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }

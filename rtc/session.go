@@ -46,7 +46,8 @@ type roomSession struct {
 
 	recvAudio, recvVideo bool // SetDefaultStreamRecvMode at EnterRoom
 	health               health
-	wire                 wireCounter // signaling bytes (statistics)
+	wire                 wireCounter   // signaling bytes (statistics)
+	netKick              chan struct{} // a network change: retry a reconnect now (netwatch.go)
 }
 
 // Defaults until the server announces its own in the enter response.
@@ -68,6 +69,7 @@ func newRoomSession(c *Cloud, p Params, scene AppScene) *roomSession {
 		state: sEntering, role: role,
 		remote:    map[string]streams{},
 		heartbeat: defaultHeartbeat, timeout: defaultTimeout,
+		netKick: make(chan struct{}, 1),
 	}
 	s.recvAudio, s.recvVideo = c.recvAudio, c.recvVideo // EnterRoom holds c.mu
 	s.media = newMediaClient(s)
@@ -85,18 +87,21 @@ func (s *roomSession) enterRequest() proto.EnterRequest {
 	}
 }
 
-func (s *roomSession) dial() (*link, error) {
+func (s *roomSession) dial() (*link, error) { return s.dialCtx(s.ctx) }
+
+func (s *roomSession) dialCtx(ctx context.Context) (*link, error) {
 	s.c.mu.Lock()
 	hb, to := s.heartbeat, s.timeout
 	s.c.mu.Unlock()
 	var l *link
-	l, err := dial(s.ctx, s.c.o.server, hb, min(to, s.c.o.connectTimeout), &s.wire, func(m proto.Message) { s.onEvent(l, m) })
+	l, err := dial(ctx, s.c.o.server, s.c.wsHTTPClient(), hb, min(to, s.c.o.connectTimeout), &s.wire, func(m proto.Message) { s.onEvent(l, m) })
 	return l, err
 }
 
 func (s *roomSession) run() {
 	defer close(s.done)
 	defer s.media.shutdown()
+	go s.watchNetwork() // ends with s.ctx
 	l, err := s.dial()
 	if err != nil {
 		if s.end(-1) {
@@ -200,6 +205,7 @@ func (s *roomSession) applyLocked(l *link, resp proto.EnterResponse) {
 		s.timeout = time.Duration(resp.TimeoutMs) * time.Millisecond
 	}
 	l.setHeartbeat(s.heartbeat, s.timeout)
+	s.c.setICEServers(resp.ICEServers) // reach.go
 }
 
 // onEvent handles server events (reader goroutine of l).
@@ -345,7 +351,9 @@ func (s *roomSession) reconnect() *link {
 			return nil
 		}
 		s.c.emit(func(ls Listener) { ls.OnTryToReconnect() })
-		if l, err := s.dial(); err == nil {
+		l, kicked, err := s.dialOrKick()
+		s.c.o.log.Info("reconnect dial", "err", err, "kicked", kicked)
+		if err == nil {
 			switch s.resumeOn(l) {
 			case resumeOK:
 				return l
@@ -357,13 +365,44 @@ func (s *roomSession) reconnect() *link {
 			l.close()
 			l.wait()
 		}
+		if kicked { // the network changed while dialing: dial again now
+			backoff = 100 * time.Millisecond
+			continue
+		}
 		select {
 		case <-s.ctx.Done():
 			return nil
+		case <-s.netKick:
+			backoff = 100 * time.Millisecond
+			continue
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 2*time.Second)
 	}
+}
+
+// dialOrKick dials, giving up early when the network changes meanwhile (a
+// dial begun while the network was down may wait out its whole timeout).
+func (s *roomSession) dialOrKick() (*link, bool, error) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	kicked := false
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-s.netKick:
+			kicked = true
+			cancel()
+		case <-stop:
+		}
+	}()
+	l, err := s.dialCtx(ctx)
+	close(stop)
+	wg.Wait()
+	return l, kicked && err != nil, err
 }
 
 type resumeResult uint8

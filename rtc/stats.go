@@ -215,6 +215,9 @@ func (m *mediaClient) sample(sm *sampler, now time.Time) (report, *sampler, bool
 	r.stats.RTT = int(rtt / time.Millisecond)
 	r.stats.SentBytes = iv.next.sent + m.s.wire.sent.Load()
 	r.stats.ReceivedBytes = iv.next.recv + m.s.wire.recv.Load()
+	if r.stats.Path = mediaPath(v.pub); r.stats.Path == MediaPathNone {
+		r.stats.Path = mediaPath(v.sub) // reach.go
+	}
 
 	upLoss, upJitter, publishing := m.sampleLocal(iv, v, &r.stats)
 	downLoss, downJitter, remote := m.sampleRemote(iv, v, now, rtt, &r.stats)

@@ -119,6 +119,9 @@ type Statistics struct {
 	ReceivedBytes uint64
 	Local         []LocalStatistics
 	Remote        []RemoteStatistics
+	// Path is how media reaches the server: UDP, ICE-TCP, or a TURN relay
+	// and how it is reached (an rtcengine addition; reach.go).
+	Path MediaPath
 }
 
 // Error codes an application may see in OnError, OnEnterRoom and OnSwitchRole

@@ -54,10 +54,10 @@ func TestWHIPBadInput(t *testing.T) {
 	const sdp, frag = "application/sdp", "application/trickle-ice-sdpfrag"
 
 	for _, tc := range []struct {
-		name                   string
-		method, path           string
-		token, ctype, body     string
-		status, code           int
+		name                    string
+		method, path            string
+		token, ctype, body      string
+		status, code            int
 		reason, wwwAuthenticate string
 	}{
 		{"no token", "POST", "/whip", "", sdp, offer, 401, -3320, "Authorization", `Bearer realm="rtcengine"`},

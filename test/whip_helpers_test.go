@@ -184,9 +184,10 @@ func (c *whipClient) offer(trickle bool) string {
 	if err := c.pc.SetLocalDescription(o); err != nil {
 		c.t.Fatal(err)
 	}
-	if !trickle {
-		<-gathered
+	if trickle {
+		return o.SDP // candidates follow in PATCHes
 	}
+	<-gathered
 	return c.pc.LocalDescription().SDP
 }
 

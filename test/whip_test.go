@@ -62,11 +62,15 @@ func TestWHIPPublisherReachesSDK(t *testing.T) {
 	bob.SetAudioFrameObserver(rtc.AudioFormatOpus, s)
 
 	obs := e.newWHIPPublisher("obs", whipToken(t, "obs", room))
-	obs.post("/whip?sdkAppId=1400000001&userId=obs&roomId=9101", obs.offer(false))
+	offer := obs.offer(false)
+	start := time.Now()
+	obs.post("/whip?sdkAppId=1400000001&userId=obs&roomId=9101", offer)
+	posted := time.Since(start)
 	bob.Wait("OnRemoteUserEnterRoom", "obs")
 	bob.waitSeen("OnUserVideoAvailable", "obs", true)
 	bob.waitSeen("OnUserAudioAvailable", "obs", true)
 	obs.waitConnected()
+	t.Logf("POST answered in %v, media connected %v after the POST", posted, time.Since(start))
 	warmUp(t, "bob rendering obs", func() bool {
 		return bob.seen("OnFirstVideoFrame", "obs") && bob.seen("OnFirstAudioFrame", "obs")
 	}, func(n uint32) { obs.sendFrame(0, n, true) })
@@ -112,7 +116,13 @@ func TestWHEPPlaysSDKAnchor(t *testing.T) {
 	warmUp(t, "the player playing alice", func() bool {
 		v, a, _ := pl.frames.counts()
 		return v > 0 && a > 0
-	}, func(n uint32) { send(t, alice, 0, n, true) })
+	}, func(n uint32) {
+		send(t, alice, 0, n, true)
+		if n%100 == 99 {
+			v, a, _ := pl.frames.counts()
+			t.Logf("warm-up frame %d: the player has %d video and %d audio frames; %s", n, v, a, pl.pc.ConnectionState())
+		}
+	})
 
 	const count = 150
 	var wantV, wantA [][]byte
@@ -195,11 +205,17 @@ func TestWHIPToWHEPThroughRoom(t *testing.T) {
 	}
 
 	close(stopObs)
+	deleted := time.Now()
 	if r := httpDo(t, http.MethodDelete, obs.resource, obs.token, "", ""); r.status != http.StatusOK {
 		t.Fatalf("DELETE obs = %d %s", r.status, r.body)
 	}
-	bob.Wait("OnRemoteUserLeaveRoom", "obs", 0)
 	waitFor(t, waitTimeout, "the player moving to cam", func() bool {
+		v, _ := pl.frames.counted('c')
+		return len(v) > 0
+	})
+	t.Logf("the player's first frame of cam %v after obs's DELETE", time.Since(deleted))
+	bob.Wait("OnRemoteUserLeaveRoom", "obs", 0)
+	waitFor(t, waitTimeout, "the player playing cam", func() bool {
 		v, a := pl.frames.counted('c')
 		return len(v) > 5 && len(a) > 5
 	})
@@ -293,8 +309,8 @@ func TestWHIPTrickleAndICERestart(t *testing.T) {
 	// PATCHes the session refuses.
 	for _, tc := range []struct {
 		name, token, ctype, body string
-		header               []string
-		status               int
+		header                   []string
+		status                   int
 	}{
 		{"stale If-Match", obs.token, frag, "a=end-of-candidates\r\n", []string{"If-Match", `"stale"`}, http.StatusPreconditionFailed},
 		{"another ufrag", obs.token, frag, "a=ice-ufrag:zzzz\r\n", nil, http.StatusConflict},
@@ -370,8 +386,9 @@ func TestWHIPTrickleAndICERestart(t *testing.T) {
 	})
 }
 
-// A session whose media never connects ends after whip_connect_timeout, and
-// one removed from its room by the REST API ends with it.
+// A session whose media never connects ends after whip_connect_timeout;
+// one removed from its room by the REST API, one whose client closes its
+// connection and one replaced by a newer session of its user end too.
 func TestWHIPSessionEnds(t *testing.T) {
 	e := NewEnv(t, func(c *config.Config) { c.Limits.WHIPConnectTimeout = 300 * time.Millisecond })
 	const room = 9105
@@ -398,6 +415,22 @@ func TestWHIPSessionEnds(t *testing.T) {
 	bob.Wait("OnRemoteUserLeaveRoom", "obs", 2)
 	waitFor(t, waitTimeout, "the removed session's resource to go", func() bool {
 		return httpDo(t, http.MethodDelete, obs.resource, "", "", "").status == http.StatusNotFound
+	})
+
+	// A client that closes its connection without a DELETE (DTLS
+	// close_notify) ends its session at once, publisher and player alike.
+	quitter := e.newWHIPPublisher("quitter", whipToken(t, "quitter", room))
+	quitter.post("/whip", quitter.offer(false))
+	quitter.waitConnected()
+	bob.Wait("OnRemoteUserEnterRoom", "quitter")
+	_ = quitter.pc.Close()
+	bob.Wait("OnRemoteUserLeaveRoom", "quitter", 0)
+	pl := e.newWHEPPlayer("viewer", whipToken(t, "viewer", room))
+	pl.post("/whep", pl.offer(false))
+	pl.waitConnected()
+	_ = pl.pc.Close()
+	waitFor(t, waitTimeout, "the closed player's resource to go", func() bool {
+		return httpDo(t, http.MethodDelete, pl.resource, "", "", "").status == http.StatusNotFound
 	})
 
 	// A newer session of the same user (an SDK enter) replaces a WHIP one.

@@ -87,6 +87,9 @@ type Config struct {
 	// Blocker, if set, serves SetUserBlocked and SetUserBlockedByStrRoomId
 	// (block.go).
 	Blocker UserBlocker
+	// Limiter, if set, throttles calls per address and per SecretId
+	// (limit.go).
+	Limiter Limiter
 }
 
 // ActionFunc serves one action. It returns the response value — a struct
@@ -130,6 +133,7 @@ type Handler struct {
 	log     *slog.Logger
 	observe func(action, errorCode string, d time.Duration)
 	maxBody int64
+	limiter Limiter
 
 	mu      sync.RWMutex
 	actions map[string]ActionFunc
@@ -145,6 +149,7 @@ func NewHandler(cfg Config) *Handler {
 		log:     cfg.Logger,
 		observe: cfg.Observe,
 		maxBody: cfg.MaxBodyBytes,
+		limiter: cfg.Limiter,
 		actions: make(map[string]ActionFunc),
 	}
 	if h.now == nil {
@@ -245,6 +250,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, call *Call, fn A
 		}
 	}()
 
+	if e := h.allowIP(r); e != nil {
+		return outcome{err: e}
+	}
 	if r.Method != http.MethodPost {
 		return outcome{err: Errorf(CodeUnsupportedProtocol, "Only POST requests with a JSON body are supported, not %s.", clip(r.Method))}
 	}
@@ -271,6 +279,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, call *Call, fn A
 	secretID, err := tc3.Verify(r, body, lookup, h.now(), tc3.DefaultWindow)
 	if err != nil {
 		return outcome{err: authError(err, r.Header.Get(tc3.HeaderTimestamp) != ""), cause: err, secret: secretID}
+	}
+	if e := h.allowSecretID(secretID); e != nil {
+		return outcome{err: e, secret: secretID}
 	}
 	call.SecretID, call.Body, call.apps = secretID, body, apps
 	call.Logger = call.Logger.With("secret_id", secretID)

@@ -67,6 +67,27 @@ type Limits struct {
 	// WHIPConnectTimeout ends a WHIP or WHEP session whose media connection
 	// has not connected this long after its POST (30s; docs/whip-whep.md).
 	WHIPConnectTimeout time.Duration `yaml:"whip_connect_timeout"`
+
+	// Protection (docs/deployment.md): per-client and per-app admission.
+	// Rates are per second with bursts of twice as many.
+
+	// ConnsPerIP caps concurrent signaling connections from one IP address
+	// (an IPv6 /64) (50).
+	ConnsPerIP int `yaml:"conns_per_ip"`
+	// EntersPerIP caps enter and resume requests from one IP address (10/s).
+	EntersPerIP int `yaml:"enters_per_ip"`
+	// EntersPerApp caps enter requests into one app's rooms (1000/s).
+	EntersPerApp int `yaml:"enters_per_app"`
+	// RESTPerIP caps REST API calls from one IP address, counted before
+	// authentication (50/s).
+	RESTPerIP int `yaml:"rest_per_ip"`
+	// RESTPerSecretID caps authenticated REST API calls per SecretId
+	// (20/s, TencentCloud's usual per-account rate).
+	RESTPerSecretID int `yaml:"rest_per_secret_id"`
+	// IPExempt lists networks (comma-separated CIDRs) the per-IP limits do
+	// not count: loopback by default, where a reverse proxy on the same host
+	// makes every client look alike.
+	IPExempt string `yaml:"ip_exempt"`
 }
 
 // Config is the whole configuration of a server.
@@ -96,6 +117,10 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Webhook is the delivery schedule of the apps' webhooks.
 	Webhook Webhook `yaml:"webhook"`
+	// TLS makes the listener speak HTTPS (reach.go).
+	TLS TLS `yaml:"tls"`
+	// TURN is the embedded TURN server (reach.go).
+	TURN TURN `yaml:"turn"`
 }
 
 // Defaults that are not limits.
@@ -133,6 +158,12 @@ func DefaultLimits() Limits {
 		MessagesPerSecond:   50,
 		MessageLog:          2048,
 		WHIPConnectTimeout:  30 * time.Second,
+		ConnsPerIP:          50,
+		EntersPerIP:         10,
+		EntersPerApp:        1000,
+		RESTPerIP:           50,
+		RESTPerSecretID:     20,
+		IPExempt:            DefaultIPExempt,
 	}
 }
 
@@ -151,6 +182,7 @@ func defaults(getenv func(string) string) Config {
 		LogFormat: DefaultLogFormat,
 		Limits:    DefaultLimits(),
 		Webhook:   DefaultWebhook(),
+		TURN:      DefaultTURN(),
 	}
 }
 

@@ -50,8 +50,11 @@ func TestDefault(t *testing.T) {
 			HeartbeatInterval: 2 * time.Second, HeartbeatTimeout: 10 * time.Second,
 			MaxMessageBytes: 64 << 10, MessagesPerSecond: 50, MessageLog: 2048,
 			WHIPConnectTimeout: 30 * time.Second,
+			ConnsPerIP:         50, EntersPerIP: 10, EntersPerApp: 1000, RESTPerIP: 50, RESTPerSecretID: 20,
+			IPExempt: "127.0.0.0/8,::1/128",
 		},
 		Webhook: Webhook{Timeout: 5 * time.Second, RetryInterval: 10 * time.Second, RetryWindow: time.Minute, MaxPending: 100000},
+		TURN:    TURN{Port: 3478, Realm: "rtcengine", CredentialTTL: 24 * time.Hour, UserAllocations: 10, MaxAllocations: 10000},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults =\n%+v\nwant\n%+v", c, want)

@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 	v.apps(c.Apps)
 	v.limits(&c.Limits)
 	v.webhook(&c.Webhook)
+	v.reach(c) // reach.go
 	return errors.Join(v.errs...)
 }
 

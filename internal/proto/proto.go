@@ -139,6 +139,10 @@ type EnterResponse struct {
 	TimeoutMs     int64        `json:"timeoutMs"`
 	DropTimeoutMs int64        `json:"dropTimeoutMs"`
 	Resumed       bool         `json:"resumed,omitempty"`
+	// ICEServers are the TURN servers and credentials for this session's
+	// PeerConnections (ice.go); absent without TURN, and in the answer to a
+	// resume, where the client keeps those of its enter.
+	ICEServers []ICEServer `json:"iceServers,omitempty"`
 }
 
 // UserEvent is user_enter / user_leave.

@@ -335,3 +335,35 @@ func TestMessageLeftMember(t *testing.T) {
 		t.Fatal("a member that left is still tracked")
 	}
 }
+
+// countSink takes every message.
+type countSink struct{ n int }
+
+func (*countSink) Deliver(Event)                  {}
+func (s *countSink) DeliverMessage(*Message) bool { s.n++; return true }
+func (*countSink) DeliverMiss(Miss) bool          { return true }
+
+// BenchmarkMessageRelay50 is the room's share of relaying one message to a
+// 50-user room: numbering, the budget, the log and 49 deliveries.
+func BenchmarkMessageRelay50(b *testing.B) {
+	clock := newFakeClock()
+	mgr := NewManager(Config{}, clock, nil)
+	var mems []*Member
+	for i := range 50 {
+		m, err := mgr.Join(JoinRequest{Key: room1, UserID: trtc.UserID(fmt.Sprint("u", i)), Scene: trtc.SceneVideoCall, Sink: &countSink{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		mems = append(mems, m)
+	}
+	data := []byte(strings.Repeat("x", 64))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%50 == 0 {
+			clock.Advance(time.Second) // every sender stays within its budget
+		}
+		if _, _, err := mems[i%50].SendMessage(1, data, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/rtcengine/rtcengine/internal/api"
 	"github.com/rtcengine/rtcengine/internal/conference"
 	"github.com/rtcengine/rtcengine/internal/config"
+	"github.com/rtcengine/rtcengine/internal/probe"
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/room"
 	"github.com/rtcengine/rtcengine/internal/sfu"
@@ -41,7 +42,11 @@ type Server struct {
 	media   *conference.Hub
 	hooks   *webhooks // nil without webhook URLs
 	whip    *whip.Handler
-	history *history // the embedded history store (history.go)
+	history *history       // the embedded history store (history.go)
+	probes  *probe.Service // speed tests (speedtest.go)
+
+	reach   reachState  // TLS and TURN (reach.go, tls.go)
+	protect *protection // per-client and per-app limits (protect.go)
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -61,8 +66,13 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, apps: newAppTable(cfg.Apps)}
-	engine, err := sfu.NewEngine(mediaConfig(cfg, log))
+	s := &Server{cfg: cfg, log: log, apps: newAppTable(cfg.Apps), protect: newProtection(cfg.Limits)}
+	tlsConfig, err := newTLSConfig(cfg, log) // tls.go
+	if err != nil {
+		return nil, err
+	}
+	s.reach = reachState{tls: tlsConfig, secret: newTURNSecret(cfg.TURN.Secret)}
+	engine, err := sfu.NewEngine(s.withProbes(mediaConfig(cfg, log))) // speedtest.go
 	if err != nil {
 		return nil, fmt.Errorf("media engine: %w", err)
 	}
@@ -99,6 +109,10 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		MessagesPerSecond: lim.MessagesPerSecond,
 	}, s.rooms, s.apps, log, s.metrics)
 	s.signal.SetMedia(s.media)
+	s.wireSpeedTest()                // speedtest.go
+	s.signal.SetAdmission(s.protect) // protect.go
+	s.signal.SetICE(s)               // reach.go
+	s.metrics.reg.MustRegister(s.protect.refused, newReachCollector(s))
 	s.whip = s.newWHIP(clock) // whip.go
 	s.signal.SetReports(s.history)
 	s.api = api.NewHandler(api.Config{
@@ -106,6 +120,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		Credentials: apiCredentials{s.apps},
 		History:     s.history.st,
 		Blocker:     roomBlocker{s.rooms},
+		Limiter:     s.protect,
 		Logger:      log,
 		Observe: func(action, code string, d time.Duration) {
 			s.metrics.apiCalls.WithLabelValues(action, code).Inc()
@@ -116,6 +131,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	s.httpSrv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute, // idle keep-alive connections hold memory
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -152,9 +168,9 @@ func (s *Server) Rooms() *room.Manager { return s.rooms }
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.listen() // reach.go: TLS and TURN when configured
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+		return err
 	}
 	s.listener = ln
 	s.serveErr = make(chan error, 1)
@@ -166,10 +182,10 @@ func (s *Server) Start() error {
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
 // URL is the server's base HTTP URL.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string { return s.scheme("http") + "://" + s.Addr() }
 
 // SignalURL is the WebSocket URL the SDKs connect to.
-func (s *Server) SignalURL() string { return "ws://" + s.Addr() + "/signal" }
+func (s *Server) SignalURL() string { return s.scheme("ws") + "://" + s.Addr() + "/signal" }
 
 // Shutdown stops taking rooms and connections, tells every client, and waits
 // for connections to end (bounded by ctx).
@@ -180,6 +196,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.rooms.Close()
 	s.signal.Shutdown(ctx)
 	err := s.httpSrv.Shutdown(ctx)
+	s.closeTURN()
 	s.stopAll()
 	s.conns.Wait()
 	s.whip.Close()
@@ -210,7 +227,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
 	s.webRoutes(mux)       // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
-	s.whip.Register(mux)   // WHIP and WHEP at /whip and /whep (whip.go)
+	s.whipRoutes(mux)      // WHIP and WHEP at /whip and /whep (whip.go)
 	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope
 	return mux
 }
@@ -232,7 +249,14 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.conns.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	release, err := s.protect.admitConn(remoteIP(r))
+	if err != nil {
+		refuseSignal(w, r, trtc.ErrServerOverloaded, err.Error()) // reach.go
+		return
+	}
+	defer release()
+	hw := &holdingWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols: []string{proto.Subprotocol},
 		// Tickets, not origins, authenticate clients: pages on any origin may
 		// connect (the demo page is often served elsewhere in development).
@@ -246,7 +270,7 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(int64(s.cfg.Limits.MaxMessageBytes))
-	s.signal.Serve(s.baseCtx, &wsConn{ws: ws, ip: remoteIP(r)})
+	s.signal.Serve(s.baseCtx, &wsConn{ws: ws, ip: remoteIP(r), held: hw.conn, host: r.Host})
 }
 
 // appTable serves app lookups for signaling and REST credentials.

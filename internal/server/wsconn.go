@@ -12,8 +12,10 @@ import (
 
 // wsConn adapts a WebSocket to signaling.Conn.
 type wsConn struct {
-	ws *websocket.Conn
-	ip string
+	ws   *websocket.Conn
+	ip   string
+	host string    // the Host the client dialled: TURN URLs name it (reach.go)
+	held *heldConn // batches writes (wsbatch.go); nil: write each frame
 }
 
 func (c *wsConn) Read(ctx context.Context) ([]byte, bool, error) {

@@ -67,6 +67,10 @@ type Config struct {
 	// bandwidth estimate, in bits per second. 0 means the Default values.
 	InitialBitrate, MinBitrate, MaxBitrate int
 
+	// Datagrams, when set, receives the media port's datagrams whose first
+	// byte no media protocol uses (datagram.go): the speed test's probes.
+	Datagrams DatagramHandler
+
 	// Logger receives the engine's and Pion's logs. nil discards them.
 	Logger *slog.Logger
 

@@ -40,6 +40,15 @@
 // trickle theirs with AddICECandidate; candidates that arrive before the
 // matching description are held.
 //
+// # Answering subscribers
+//
+// A player that cannot take server offers (WHEP) offers once:
+// HandleSubscriberOffer answers it on the subscriber connection and makes
+// the first receivable audio and video sections fixed slots. Subscribe then
+// attaches a track to the slot of its kind (evicting the one it carried)
+// and never renegotiates; the tracks that feed a slot in turn share one
+// sequence and timestamp space, so the player sees one continuous stream.
+//
 // # Tracks and stream types
 //
 // A Peer's incoming RTP streams are grouped into PublishedTracks by source:

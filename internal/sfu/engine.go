@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -19,6 +20,10 @@ import (
 
 	"github.com/rtcengine/rtcengine/internal/udpbatch"
 )
+
+// fallbackAcceptanceWait is how long ICE waits for a direct pair before it
+// accepts an ICE-TCP or TURN-relayed one.
+const fallbackAcceptanceWait = 300 * time.Millisecond
 
 // socketBuffer is the kernel buffer asked for on the media socket: loopback
 // bursts overflow the default 208 KiB (see docs/sfu.md).
@@ -95,7 +100,7 @@ func (e *Engine) listen() error {
 	}
 	e.udp = bc
 	logs := slogFactory{e.log}
-	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: bc, Logger: logs.NewLogger("udpmux")})
+	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: e.muxConn(bc), Logger: logs.NewLogger("udpmux")})
 	if e.cfg.DisableTCP {
 		return nil
 	}
@@ -152,6 +157,14 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 	}
 	se.SetNetworkTypes(types)
 	se.DisableActiveTCP(true)
+	// The server's own candidates are all host candidates; a client's
+	// ICE-TCP (seen as peer-reflexive) and TURN-relayed pairs are firewall
+	// fallbacks, taken only when no direct UDP pair works. Pion waits 1 s and
+	// 2 s for better pairs before accepting those; a direct pair validates in
+	// milliseconds when it exists, so shorter waits only speed up the
+	// fallbacks (docs/deployment.md).
+	se.SetPrflxAcceptanceMinWait(fallbackAcceptanceWait)
+	se.SetRelayAcceptanceMinWait(fallbackAcceptanceWait)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(e.cfg.IncludeLoopback)
 	if len(e.cfg.NodeIPs) > 0 {

@@ -39,8 +39,8 @@ type Peer struct {
 	// subReady is set while the subscriber connection is connected: what
 	// is written before DTLS completes is lost, so DownTracks wait for it
 	// and then start from a keyframe.
-	subReady   atomic.Bool
-	wg         sync.WaitGroup // layer readers and RTCP loops
+	subReady atomic.Bool
+	wg       sync.WaitGroup // layer readers and RTCP loops
 
 	mu         sync.Mutex
 	closed     bool
@@ -65,10 +65,10 @@ type Peer struct {
 func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 	p := &Peer{
 		id: id, e: e, h: h, log: e.log.With("peer", string(id)),
-		send:       newSender(e.cfg.SendQueueSize, e.nextWorker()),
-		hints:      make(map[string]trtc.StreamType),
-		published:  make(map[string]*PublishedTrack),
-		downs:      make(map[TrackID]*DownTrack),
+		send:      newSender(e.cfg.SendQueueSize, e.nextWorker()),
+		hints:     make(map[string]trtc.StreamType),
+		published: make(map[string]*PublishedTrack),
+		downs:     make(map[TrackID]*DownTrack),
 	}
 	cfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}
 	var err error

@@ -59,6 +59,10 @@ func (s *Session) handleEnter(msg proto.Message) {
 		fail(trtc.ErrInvalidParameter, "streamId/userDefineRecordId longer than 64 bytes or businessInfo longer than 4096")
 		return
 	}
+	if err := s.srv.admitEnterFrom(s.conn.RemoteIP()); err != nil {
+		fail(trtc.ErrServerOverloaded, "%v", err)
+		return
+	}
 	app, ok := s.srv.apps.Lookup(key.App)
 	if !ok {
 		fail(trtc.ErrSDKAppIDServer, "sdkAppId %d is not configured on this server", req.SDKAppID)
@@ -78,7 +82,11 @@ func (s *Session) handleEnter(msg proto.Message) {
 		}
 		privs = &p
 	}
-	ms := &memberSink{s: s, reqID: msg.ID, app: key.App}
+	if err := s.srv.admitEnterApp(key.App); err != nil {
+		fail(trtc.ErrServerOverloaded, "%v", err)
+		return
+	}
+	ms := &memberSink{s: s, reqID: msg.ID, app: key.App, ice: s.srv.iceServers(key.App, trtc.UserID(req.UserID), s.conn)}
 	s.cur.Store(ms)
 	m, err := s.srv.rooms.Join(room.JoinRequest{
 		Key:        key,
@@ -122,6 +130,11 @@ func (s *Session) handleResume(msg proto.Message) {
 	var req proto.ResumeRequest
 	if err := proto.DecodeData(msg, &req); err != nil {
 		s.strike(msg.ID, trtc.ErrJSONDecode, err.Error())
+		return
+	}
+	if err := s.srv.admitEnterFrom(s.conn.RemoteIP()); err != nil {
+		s.srv.metrics.Enter(trtc.ErrServerOverloaded)
+		s.respond(msg.ID, trtc.ErrServerOverloaded, err.Error(), nil)
 		return
 	}
 	ms := &memberSink{s: s, reqID: msg.ID}

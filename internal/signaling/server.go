@@ -81,13 +81,18 @@ func (c Config) withDefaults() Config {
 
 // Server runs signaling sessions against one room manager.
 type Server struct {
-	cfg     Config
-	rooms   *room.Manager
-	apps    Apps
-	log     *slog.Logger
-	metrics Metrics
-	media   *conference.Hub // nil: signaling only
-	reports ReportSink      // nil: quality reports are discarded (report.go)
+	cfg      Config
+	rooms    *room.Manager
+	apps     Apps
+	log      *slog.Logger
+	metrics  Metrics
+	media    *conference.Hub // nil: signaling only
+	reports  ReportSink      // nil: quality reports are discarded (report.go)
+	prober   Prober          // nil: no speed tests (speedtest.go)
+	speedCfg SpeedTestConfig // what clients are told about probing
+
+	admission Admission   // nil: no enter throttles (admission.go)
+	ice       ICEProvider // nil: no ICE servers in enter responses
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}

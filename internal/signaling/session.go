@@ -36,7 +36,8 @@ type Session struct {
 	last    time.Time
 	strikes int
 
-	reportAt time.Time // the last quality report taken (reader only; report.go)
+	reportAt time.Time  // the last quality report taken (reader only; report.go)
+	speed    speedState // the speed test, if any (reader only; speedtest.go)
 }
 
 // memberSink binds one room membership to the session. A new one is made for
@@ -48,6 +49,7 @@ type memberSink struct {
 	app     trtc.SDKAppID
 	dropped atomic.Bool
 	part    atomic.Pointer[conference.Participant] // media side, when the server has media
+	ice     []proto.ICEServer                      // for the enter response (admission.go)
 	msgSink                                        // custom messages (message.go)
 }
 
@@ -73,6 +75,7 @@ func (s *Session) run(ctx context.Context) {
 		s.writeLoop(ctx)
 	}()
 	s.readLoop(ctx)
+	s.endSpeedTest()
 	// The connection is gone (or being closed): a membership still held is
 	// detached, so it survives for the drop timeout and can be resumed.
 	if ms := s.cur.Swap(nil); ms != nil {
@@ -128,11 +131,27 @@ func (s *Session) writeLoop(ctx context.Context) {
 		}
 		return true
 	}
+	batch, _ := s.conn.(BatchConn)
 	flush := func() bool {
-		for _, frame := range s.out.take() {
+		frames := s.out.take()
+		if batch == nil || len(frames) < 2 {
+			for _, frame := range frames {
+				if !write(frame) {
+					return false
+				}
+			}
+			return true
+		}
+		batch.Hold() // one system call for the lot (batch.go)
+		for _, frame := range frames {
 			if !write(frame) {
+				_ = batch.Flush(time.Now())
 				return false
 			}
+		}
+		if err := batch.Flush(time.Now().Add(cfg.WriteTimeout)); err != nil {
+			s.shutdown(CloseNormal, "")
+			return false
 		}
 		return true
 	}
@@ -263,6 +282,14 @@ func (s *Session) handle(msg proto.Message) {
 		s.handleCustomMsg(msg)
 	case proto.TypeReport:
 		s.handleReport(msg)
+	case proto.TypeSpeedTest:
+		s.handleSpeedTest(msg)
+	case proto.TypeSpeedTestUp:
+		s.handleSpeedTestUp(msg)
+	case proto.TypeSpeedTestDown:
+		s.handleSpeedTestDown(msg)
+	case proto.TypeSpeedTestEnd:
+		s.handleSpeedTestEnd(msg)
 	default:
 		s.strike(msg.ID, trtc.ErrUnknownSubCmd, fmt.Sprintf("unknown message type %.32q", msg.Type))
 	}
@@ -363,7 +390,9 @@ func (ms *memberSink) Deliver(e room.Event) {
 	}
 	switch e.Kind {
 	case room.EventJoined:
-		s.respond(ms.reqID, 0, "", enterResponse(s.srv, e.Snapshot))
+		resp := enterResponse(s.srv, e.Snapshot)
+		resp.ICEServers = ms.ice
+		s.respond(ms.reqID, 0, "", resp)
 	case room.EventUserEnter:
 		s.send(proto.MustEncode(proto.TypeUserEnter, 0, 0, "", proto.UserEvent{UserID: string(e.UserID), Role: int(e.Role)}))
 	case room.EventUserLeave:

@@ -31,7 +31,6 @@ type queue struct {
 	// streak started (zero while the receiver answers). Only the delivery
 	// goroutine touches it.
 	failingSince time.Time
-	buf          []byte
 }
 
 func (q *queue) len() int {
@@ -158,10 +157,12 @@ func (q *queue) deliver(ctx context.Context, st *stored) (delivered, done bool) 
 func (q *queue) post(ctx context.Context, st *stored) error {
 	cfg := &q.svc.cfg
 	q.svc.attempts.Add(1)
-	q.buf = appendBody(q.buf[:0], st.typ, st.info, cfg.Clock.Now(), st.id)
+	// A body of its own per attempt: the transport may still be writing it
+	// after the answer has come back.
+	body := appendBody(make([]byte, 0, len(st.info)+128), st.typ, st.info, cfg.Clock.Now(), st.id)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.app.URL, bytes.NewReader(q.buf))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.app.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func (q *queue) post(ctx context.Context, st *stored) error {
 	req.Header["SdkAppId"] = []string{strconv.FormatUint(uint64(q.app.ID), 10)}
 	req.Header["X-Rtcengine-Event-Id"] = []string{st.id}
 	if q.app.Key != "" {
-		req.Header["Sign"] = []string{Sign(q.app.Key, q.buf)}
+		req.Header["Sign"] = []string{Sign(q.app.Key, body)}
 	}
 	resp, err := q.svc.client.Do(req)
 	if err != nil {

@@ -207,6 +207,8 @@ func (f *Fragment) Marshal() string {
 	}
 	if f.ICEUfrag != "" {
 		line("a=ice-ufrag:" + f.ICEUfrag)
+	}
+	if f.ICEPwd != "" {
 		line("a=ice-pwd:" + f.ICEPwd)
 	}
 	for _, m := range f.Media {

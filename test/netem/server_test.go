@@ -2,7 +2,6 @@ package netem
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -98,7 +97,7 @@ func (n *Net) StartServer(o ServerOptions) *Server {
 	s.cmd = n.Command(serverBin, "serve", "--config", path,
 		"--listen", fmt.Sprintf("%s:%d", n.ServerIP, httpPort),
 		"--udp-port", fmt.Sprint(mediaPort), "--node-ip", n.ServerIP.String(),
-		"--data-dir", filepath.Join(dir, "data"), "--log-level", "debug")
+		"--data-dir", filepath.Join(dir, "data"), "--log-level", "info")
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		n.t.Fatal(err)
@@ -191,7 +190,9 @@ func (s *Server) stop() {
 func (s *Server) URL() string { return fmt.Sprintf("http://%s:%d", s.net.ServerIP, httpPort) }
 
 // SignalURL is the signaling URL the clients use.
-func (s *Server) SignalURL() string { return fmt.Sprintf("ws://%s:%d/signal", s.net.ServerIP, httpPort) }
+func (s *Server) SignalURL() string {
+	return fmt.Sprintf("ws://%s:%d/signal", s.net.ServerIP, httpPort)
+}
 
 // sig returns a UserSig for user.
 func sig(t testing.TB, user string) string {
@@ -202,6 +203,3 @@ func sig(t testing.TB, user string) string {
 	}
 	return s
 }
-
-// ctxFor returns a context that ends with the test.
-func ctxFor(t *testing.T) context.Context { return t.Context() }

@@ -1,0 +1,147 @@
+package netem
+
+import (
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/rtcengine/rtcengine/rtc"
+)
+
+// phaseResult is what a receiver got of one phase of a publisher's media.
+type phaseResult struct {
+	name                   string
+	mark                   byte
+	sentV, sentA           int
+	gotV, gotA             int
+	p50, p95               time.Duration // video frame latency, send → render
+	audioGap               time.Duration // longest silence between two received audio packets
+	quality                rtc.Quality   // bob's rating of alice over the phase
+	local                  rtc.Quality
+	downLoss, upLoss, rtt  int
+	videoShare, audioShare float64
+}
+
+func (r *phaseResult) measure(s *Sink, p *Publisher) {
+	r.sentV, r.sentA = p.Count(r.mark)
+	v, a := s.Video(r.mark), s.Audio(r.mark)
+	r.gotV, r.gotA = len(v), len(a)
+	r.videoShare = float64(r.gotV) / float64(max(r.sentV, 1))
+	r.audioShare = float64(r.gotA) / float64(max(r.sentA, 1))
+	var lat []time.Duration
+	for _, f := range v {
+		lat = append(lat, time.Duration(f.at-f.sent))
+	}
+	r.p50, r.p95 = percentile(lat, 0.5), percentile(lat, 0.95)
+	var arrivals []int64
+	for _, f := range a {
+		arrivals = append(arrivals, f.at)
+	}
+	slices.Sort(arrivals)
+	for i := 1; i < len(arrivals); i++ {
+		r.audioGap = max(r.audioGap, time.Duration(arrivals[i]-arrivals[i-1]))
+	}
+}
+
+func (r *phaseResult) log(t *testing.T) {
+	t.Logf("%-10s video %4d/%4d (%.2f%%) audio %4d/%4d (%.1f%%, longest gap %v) latency p50 %v p95 %v; quality of alice %v, local %v; DownLoss %d%% UpLoss %d%% RTT %d ms",
+		r.name, r.gotV, r.sentV, 100*r.videoShare, r.gotA, r.sentA, 100*r.audioShare, r.audioGap.Round(time.Millisecond),
+		r.p50.Round(time.Millisecond), r.p95.Round(time.Millisecond), r.quality, r.local, r.downLoss, r.upLoss, r.rtt)
+}
+
+func percentile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[min(int(q*float64(len(d))), len(d)-1)]
+}
+
+// runPhase impairs the link with set, marks the publisher's frames with
+// mark and lets two statistics intervals (4 s) pass; the second one rates
+// the phase alone.
+func runPhase(bob *Client, p *Publisher, mark byte, name string, set func()) *phaseResult {
+	set()
+	p.Phase(mark)
+	bob.NextReport()
+	st, local, remote := bob.NextReport()
+	return &phaseResult{name: name, mark: mark, quality: qualityOf(remote, "alice"), local: local.Quality,
+		downLoss: st.DownLoss, upLoss: st.UpLoss, rtt: st.RTT}
+}
+
+// settle ends the impairment and waits until a frame of a new phase
+// arrives, so that every earlier frame had its chance.
+func settle(t *testing.T, n *Net, s *Sink, p *Publisher) {
+	n.Loss(0, Both)
+	p.Phase('Z')
+	waitUntil(t, waitTimeout, "media after the impairment", func() bool { return len(s.Video('Z')) > 0 })
+}
+
+// startCall starts a server in a new namespace, a publisher (alice) next
+// to it, and bob in the test's namespace receiving alice through the link.
+func startCall(t *testing.T, room uint32, o PublishOptions) (*Net, *Publisher, *Client, *Sink) {
+	n := NewNet(t)
+	srv := n.StartServer(ServerOptions{})
+	p := n.StartPublisher(srv, "alice", room, o)
+	bob := NewClient(t, srv.SignalURL(), "bob")
+	s := &Sink{}
+	bob.SetRemoteVideoRenderCallback("alice", rtc.VideoFormatVP8, s)
+	bob.SetAudioFrameObserver(rtc.AudioFormatOpus, s)
+	bob.Enter(room)
+	bob.Seen("OnFirstVideoFrame", "alice")
+	bob.Seen("OnFirstAudioFrame", "alice")
+	return n, p, bob, s
+}
+
+// TestRandomLoss: bob receives alice across a link that loses 10 %, 30 %
+// and 50 % of the UDP datagrams in both directions (nftables). NACK and
+// retransmission deliver at least 99 % of the video frames whole up to
+// 30 %; at 50 % audio keeps coming (no silence of a second) and video still
+// flows. Bob's OnNetworkQuality rates alice worse as the loss grows.
+func TestRandomLoss(t *testing.T) {
+	n, p, bob, s := startCall(t, 8101, PublishOptions{FPS: 30, FrameSize: 1000, KeyEvery: 10})
+	clean := runPhase(bob, p, 'C', "clean", func() {})
+	var phases []*phaseResult
+	for _, l := range []struct {
+		pct  int
+		mark byte
+	}{{10, '1'}, {30, '3'}, {50, '5'}} {
+		phases = append(phases, runPhase(bob, p, l.mark, map[int]string{10: "loss 10%", 30: "loss 30%", 50: "loss 50%"}[l.pct],
+			func() { n.Loss(l.pct, Both) }))
+	}
+	settle(t, n, s, p)
+
+	clean.measure(s, p)
+	clean.log(t)
+	for _, ph := range phases {
+		ph.measure(s, p)
+		ph.log(t)
+	}
+	if clean.videoShare < 0.99 || clean.quality > rtc.QualityGood {
+		t.Errorf("clean link: %.2f%% of video, quality %v", 100*clean.videoShare, clean.quality)
+	}
+	for _, ph := range phases[:2] {
+		if ph.videoShare < 0.99 {
+			t.Errorf("%s: only %.2f%% of the video frames arrived whole", ph.name, 100*ph.videoShare)
+		}
+	}
+	l50 := phases[2]
+	if l50.audioGap >= time.Second || l50.audioShare < 0.3 {
+		t.Errorf("loss 50%%: audio broke up: %.1f%% arrived, longest silence %v", 100*l50.audioShare, l50.audioGap)
+	}
+	if l50.videoShare < 0.5 {
+		t.Errorf("loss 50%%: video stalled: %.1f%% of the frames", 100*l50.videoShare)
+	}
+	// The rating follows the impairment.
+	prev := clean.quality
+	for _, ph := range phases {
+		if ph.quality <= clean.quality || ph.quality < prev {
+			t.Errorf("%s: alice rated %v (clean %v, previous phase %v)", ph.name, ph.quality, clean.quality, prev)
+		}
+		prev = ph.quality
+	}
+	if s.Corrupt() != 0 {
+		t.Errorf("%d corrupt frames", s.Corrupt())
+	}
+}
