@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"net"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -152,6 +153,9 @@ func (s *roomSession) watchNetwork() {
 
 func (s *roomSession) onNetworkChange(ch netChange) {
 	s.c.o.log.Info("network changed", "addresses_lost", ch.lost, "addresses_gained", ch.gained)
+	// Pooled keep-alive connections may be bound to an address or route
+	// that is gone: the next dial must open a new one.
+	http.DefaultClient.CloseIdleConnections()
 	if ch.lost {
 		s.c.mu.Lock()
 		l := s.link
