@@ -21,12 +21,13 @@ const Version = "0.1.0"
 const DefaultServer = "ws://127.0.0.1:7880"
 
 type options struct {
-	server         string
-	connectTimeout time.Duration
-	log            *slog.Logger
-	socketBuffer   int         // WithSocketBuffer (socket.go)
-	icePolicy      ICEPolicy   // WithICEPolicy (reach.go)
-	tlsConfig      *tls.Config // WithTLSConfig (reach.go)
+	server          string
+	connectTimeout  time.Duration
+	log             *slog.Logger
+	socketBuffer    int           // WithSocketBuffer (socket.go)
+	reconnectBudget time.Duration // WithReconnectBudget (reconnect.go)
+	icePolicy       ICEPolicy     // WithICEPolicy (reach.go)
+	tlsConfig       *tls.Config   // WithTLSConfig (reach.go)
 }
 
 // Option configures a Cloud.
@@ -58,6 +59,7 @@ type Cloud struct {
 
 	mediaState cloudMedia // custom capture and rendering (capture.go)
 	msgs       messenger  // custom and SEI messages (message.go, sei.go)
+	speed      speedTests // StartSpeedTest (speedtest.go; guarded by mu)
 	reach      reachState // TURN servers and their dialer (reach.go)
 }
 

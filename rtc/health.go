@@ -1,5 +1,7 @@
 package rtc
 
+import "time"
+
 // A session can lose the server in two ways: its signaling link drops, or
 // its media path breaks while signaling still works. TRTC reports both as
 // one sequence — OnConnectionLost, OnTryToReconnect for each attempt,
@@ -8,7 +10,8 @@ package rtc
 type health struct {
 	signalDown bool
 	mediaDown  bool
-	announced  bool // OnConnectionLost was emitted and recovery was not
+	announced  bool        // OnConnectionLost was emitted and recovery was not
+	budget     *time.Timer // ends the session if recovery takes too long (reconnect.go)
 }
 
 // setSignalDown records the signaling link's state.
@@ -29,6 +32,13 @@ func (s *roomSession) setHealth(change func(*health)) {
 	lost := down && !h.announced
 	recovered := !down && h.announced
 	h.announced = down
+	switch {
+	case lost:
+		h.budget = time.AfterFunc(s.c.o.reconnectBudgetOrDefault(), s.giveUp)
+	case recovered && h.budget != nil:
+		h.budget.Stop()
+		h.budget = nil
+	}
 	s.c.mu.Unlock()
 	switch {
 	case lost:

@@ -35,6 +35,8 @@ type Listener interface {
 	OnRecvCustomCmdMsg(userID string, cmdID int, seq uint32, message []byte)
 	OnMissCustomCmdMsg(userID string, cmdID int, errCode int, missed int)
 	OnRecvSEIMsg(userID string, message []byte)
+	// OnSpeedTestResult reports the result of StartSpeedTest.
+	OnSpeedTestResult(result SpeedTestResult)
 }
 
 // BaseListener implements Listener with no-ops.
@@ -63,5 +65,6 @@ func (BaseListener) OnConnectionRecovery()                          {}
 func (BaseListener) OnRecvCustomCmdMsg(string, int, uint32, []byte) {}
 func (BaseListener) OnMissCustomCmdMsg(string, int, int, int)       {}
 func (BaseListener) OnRecvSEIMsg(string, []byte)                    {}
+func (BaseListener) OnSpeedTestResult(SpeedTestResult)              {}
 
 var _ Listener = BaseListener{}

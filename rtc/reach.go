@@ -115,9 +115,12 @@ func turnsAddr(u string) (host, port string, ok bool) {
 		return "", "", false
 	}
 	rest, _, _ = strings.Cut(rest, "?")
+	if rest == "" {
+		return "", "", false
+	}
 	host, port, err := net.SplitHostPort(rest)
 	if err != nil {
-		return rest, "443", rest != ""
+		return rest, "5349", true // RFC 7065's default port for turns:, as Pion dials it
 	}
 	return host, port, true
 }

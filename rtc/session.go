@@ -284,6 +284,9 @@ func (s *roomSession) end(reason int) bool {
 	if s.c.sess == s {
 		s.c.sess = nil
 	}
+	if s.health.budget != nil {
+		s.health.budget.Stop()
+	}
 	s.c.mu.Unlock()
 	s.cancel()
 	s.media.close()
@@ -352,7 +355,7 @@ func (s *roomSession) reconnect() *link {
 		}
 		s.c.emit(func(ls Listener) { ls.OnTryToReconnect() })
 		l, kicked, err := s.dialOrKick()
-		s.c.o.log.Info("reconnect dial", "err", err, "kicked", kicked)
+		s.c.o.log.Debug("reconnect dial", "err", err, "kicked", kicked)
 		if err == nil {
 			switch s.resumeOn(l) {
 			case resumeOK:

@@ -120,6 +120,7 @@ func (r *Recorder) OnStatistics(s rtc.Statistics) {
 func (r *Recorder) OnNetworkQuality(local rtc.QualityInfo, remote []rtc.QualityInfo) {
 	r.add("OnNetworkQuality", local, remote)
 }
+func (r *Recorder) OnSpeedTestResult(res rtc.SpeedTestResult) { r.add("OnSpeedTestResult", res) }
 
 // logBuffer keeps the last 64 KiB of a client's SDK log.
 type logBuffer struct {

@@ -96,3 +96,23 @@ func TestLinkDownPastDropTimeout(t *testing.T) {
 		t.Fatalf("bob left the room: %v", bob.rec.all())
 	}
 }
+
+// TestReconnectBudget: a link that never comes back ends the session after
+// the reconnect budget with a clear error instead of retrying forever.
+func TestReconnectBudget(t *testing.T) {
+	const room = 8203
+	n := NewNet(t)
+	srv := n.StartServer(ServerOptions{})
+	bob := NewClient(t, srv.SignalURL(), "bob", rtc.WithReconnectBudget(4*time.Second))
+	bob.Enter(room)
+	n.LinkDown()
+	lost := bob.Wait("OnConnectionLost")
+	ev := bob.Wait("OnError", rtc.ErrCodeDisconnected)
+	bob.Wait("OnExitRoom", rtc.ExitReasonNetwork)
+	if d := ev.At.Sub(lost.At); d < 4*time.Second || d > 6*time.Second {
+		t.Errorf("gave up %v after OnConnectionLost, want 4 s", d)
+	}
+	if bob.Count("OnConnectionRecovery") != 0 {
+		t.Errorf("recovered on a dead link: %v", bob.rec.all())
+	}
+}
