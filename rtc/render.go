@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
@@ -311,50 +312,53 @@ func (m *mediaClient) readAudio(user, key string, tr *webrtc.TrackRemote, rt *re
 		clock = 48000
 	}
 	ts := tsUnwrapper{clock: clock}
-	var last uint16
-	started := false
+	var order audioReorder // packets a jittery path swapped, back in order (reorder.go)
 	var pcm pcmOutput
 	defer pcm.close()
 	for {
-		pkt, _, err := tr.ReadRTP()
+		in, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
 		now := time.Now()
 		rt.meter.touch(now)
-		if started && int16(pkt.SequenceNumber-last) <= 0 {
-			continue // late or duplicate
+		for _, pkt := range order.push(in, now) {
+			m.deliverAudio(user, key, pkt, now, rt, levelID, &ts, &pcm)
 		}
-		started, last = true, pkt.SequenceNumber
-		if len(pkt.Payload) == 0 {
-			continue
+	}
+}
+
+// deliverAudio hands one in-order audio packet to the observer (the
+// track's reader goroutine).
+func (m *mediaClient) deliverAudio(user, key string, pkt *rtp.Packet, now time.Time, rt *remoteTrack, levelID uint8, ts *tsUnwrapper, pcm *pcmOutput) {
+	if len(pkt.Payload) == 0 {
+		return
+	}
+	volume := 0
+	if levelID != 0 {
+		if b := pkt.Header.GetExtension(levelID); len(b) == 1 {
+			volume = levelToVolume(b[0])
 		}
-		volume := 0
-		if levelID != 0 {
-			if b := pkt.Header.GetExtension(levelID); len(b) == 1 {
-				volume = levelToVolume(b[0])
+	}
+	rt.meter.count(len(pkt.Payload), now)
+	rt.meter.noteVolume(volume)
+	ms := ts.ms(pkt.Timestamp)
+	if m.firstFrame(key) {
+		m.c.emit(func(l Listener) { l.OnFirstAudioFrame(user) })
+	}
+	if o, format := m.c.mediaState.audioOutput(); o != nil {
+		data := append([]byte(nil), pkt.Payload...)
+		f := &AudioFrame{
+			Format: AudioFormatOpus, Data: data, SampleRate: 48000,
+			Channels: opusChannels(data), Timestamp: ms, Volume: volume,
+		}
+		if format == AudioFormatPCM {
+			var ok bool
+			if f, ok = pcm.frame(m, f); !ok {
+				return
 			}
 		}
-		rt.meter.count(len(pkt.Payload), now)
-		rt.meter.noteVolume(volume)
-		ms := ts.ms(pkt.Timestamp)
-		if m.firstFrame(key) {
-			m.c.emit(func(l Listener) { l.OnFirstAudioFrame(user) })
-		}
-		if o, format := m.c.mediaState.audioOutput(); o != nil {
-			data := append([]byte(nil), pkt.Payload...)
-			f := &AudioFrame{
-				Format: AudioFormatOpus, Data: data, SampleRate: 48000,
-				Channels: opusChannels(data), Timestamp: ms, Volume: volume,
-			}
-			if format == AudioFormatPCM {
-				var ok bool
-				if f, ok = pcm.frame(m, f); !ok {
-					continue
-				}
-			}
-			o.OnRemoteUserAudioFrame(user, f)
-		}
+		o.OnRemoteUserAudioFrame(user, f)
 	}
 }
 

@@ -51,6 +51,7 @@ type Hub struct {
 	rooms    map[trtc.RoomKey]*roomState
 	parts    map[room.SessionID]*Participant
 	pubOrder uint64 // numbers published tracks in the order they appeared (viewer.go)
+	watchers map[trtc.RoomKey]map[*watch]bool // in-process watchers (watch.go)
 }
 
 type roomState struct {
@@ -214,6 +215,7 @@ func (h *Hub) dropLocked(p *Participant) {
 		for k, pub := range rs.tracks {
 			if pub.owner == p {
 				delete(rs.tracks, k)
+				h.notifyWatchers(p.key, pub, true)
 				for _, q := range rs.parts {
 					if d := q.downs[pub.track.ID()]; d != nil && d.pub == pub {
 						delete(q.downs, pub.track.ID())

@@ -311,6 +311,7 @@ func (h *Hub) refreshTrack(rs *roomState, pub *published) {
 	for _, p := range rs.parts {
 		h.apply(rs, pub, p)
 	}
+	h.notifyWatchers(pub.owner.key, pub, false)
 }
 
 // refreshSubscriber applies the rules for p to every track of its room.
@@ -382,6 +383,7 @@ func (hd *handler) OnTrackUnpublished(t *sfu.PublishedTrack, _ trtc.StreamType) 
 		k := trackKey{p.user, streamOf(t)}
 		if pub := rs.tracks[k]; pub != nil && pub.track == t {
 			delete(rs.tracks, k)
+			h.notifyWatchers(p.key, pub, true)
 			for _, q := range rs.parts {
 				delete(q.downs, t.ID())
 			}

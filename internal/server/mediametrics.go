@@ -28,6 +28,7 @@ func newMediaCollector(e *sfu.Engine) *mediaCollector {
 		m("nacks_total", "Sequence numbers subscribers asked to be resent (RTCP NACK).", func(t *sfu.Totals) uint64 { return t.NACKs }),
 		m("retransmits_total", "NACKed packets resent from the packet cache.", func(t *sfu.Totals) uint64 { return t.Retransmits }),
 		m("nack_misses_total", "NACKed packets no longer in the cache.", func(t *sfu.Totals) uint64 { return t.NACKMisses }),
+		m("nack_throttled_total", "NACKs not answered because the packet was resent within a round trip or too often.", func(t *sfu.Totals) uint64 { return t.NACKThrottled }),
 		m("keyframe_requests_total", "PLI/FIR received from subscribers.", func(t *sfu.Totals) uint64 { return t.PLIs }),
 		m("layer_switches_total", "Big/small layer switches made for subscribers.", func(t *sfu.Totals) uint64 { return t.LayerSwitches }),
 		m("queue_drops_total", "Packets dropped because a subscriber's send queue was full.", func(t *sfu.Totals) uint64 { return t.QueueDrops }),

@@ -255,7 +255,7 @@ func (d *DownTrack) Stats() DownTrackStats {
 		Packets: d.stats.packets.Load(), Bytes: d.stats.bytes.Load(),
 		Frames: d.stats.frames.Load(), Keyframes: d.stats.keyframes.Load(),
 		NACKs: d.stats.nacks.Load(), Retransmits: d.stats.retransmits.Load(),
-		NACKMisses: d.stats.nackMisses.Load(), PLIs: d.stats.plis.Load(),
+		NACKMisses: d.stats.nackMisses.Load(), PLIs: d.stats.plis.Load(), NACKThrottled: d.stats.nackThrottled.Load(),
 		LayerSwitches: d.stats.switches.Load(), QueueDrops: d.stats.queueDrops.Load(),
 		CacheMisses: d.stats.cacheMisses.Load(), WriteErrors: d.stats.wrErrs.Load(),
 		FractionLost: float64(d.stats.fractionLost.Load()) / 256,
@@ -388,6 +388,18 @@ func putAbsSendTime(b []byte, t time.Time) {
 	b[0], b[1], b[2] = byte(v>>16), byte(v>>8), byte(v)
 }
 
+// Retransmission throttle. A subscriber NACKs a missing packet again and
+// again until it arrives (the Go SDK every 25 ms); on a congested path
+// answering every NACK multiplies the traffic that congested it (seen under
+// a 500 kbit/s cap: forty retransmissions queued per lost packet, seconds
+// of delay). So one packet is resent at most maxResends times, and not
+// again within a round trip (at least minResendGap) of its last resend,
+// when the previous copy cannot have been missed yet.
+const (
+	maxResends   = 8
+	minResendGap = 20 * time.Millisecond
+)
+
 // retransmit answers one NACKed sequence number from the packet cache, as
 // RTX (RFC 4588 §4) when negotiated.
 func (d *DownTrack) retransmit(s *sendWorker, outSeq uint16) {
@@ -403,6 +415,14 @@ func (d *DownTrack) retransmit(s *sendWorker, outSeq uint16) {
 	if l == nil {
 		d.stats.nackMisses.Add(1)
 		return
+	}
+	now := d.clock.Now().UnixNano()
+	if e.resent > 0 {
+		gap := max(time.Duration(d.stats.rtt.Load()), minResendGap)
+		if e.resent >= maxResends || time.Duration(now-e.resentAt) < gap {
+			d.stats.nackThrottled.Add(1)
+			return
+		}
 	}
 	n, ok := l.cache.get(e.srcSeq, s.buf[:])
 	v := &s.view
@@ -426,6 +446,7 @@ func (d *DownTrack) retransmit(s *sendWorker, outSeq uint16) {
 		d.stats.wrErrs.Add(1)
 		return
 	}
+	d.hist.noteResent(outSeq, now)
 	d.stats.retransmits.Add(1)
 }
 

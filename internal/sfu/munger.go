@@ -90,6 +90,8 @@ type histEntry struct {
 	outSeq   uint16
 	srcSeq   uint16
 	tsOffset uint32
+	resent   uint8 // retransmissions so far (retransmit's throttle)
+	resentAt int64 // when last retransmitted, Unix ns
 }
 
 func newHistory(size int) history {
@@ -104,4 +106,12 @@ func (h *history) put(e histEntry) {
 func (h *history) get(outSeq uint16) (histEntry, bool) {
 	e := h.entries[outSeq&h.mask]
 	return e, e.valid && e.outSeq == outSeq
+}
+
+// noteResent records a retransmission of outSeq at now (Unix ns).
+func (h *history) noteResent(outSeq uint16, now int64) {
+	if e := &h.entries[outSeq&h.mask]; e.valid && e.outSeq == outSeq {
+		e.resent++
+		e.resentAt = now
+	}
 }

@@ -45,6 +45,8 @@ type PublishedTrack struct {
 	layers [2]atomic.Pointer[layer]
 	// subs is replaced, never modified, so readers iterate it without a lock.
 	subs atomic.Pointer[[]*DownTrack]
+	// taps are in-process consumers (tap.go), replaced like subs.
+	taps atomic.Pointer[[]*tapEntry]
 
 	mu    sync.Mutex // serializes writers of layers and subs
 	ended bool
@@ -176,6 +178,7 @@ func (t *PublishedTrack) removeLayer(l *layer) (ended bool) {
 		for _, d := range subs {
 			d.Close()
 		}
+		t.endTaps()
 	} else {
 		for _, d := range subs {
 			d.retarget()
@@ -288,6 +291,7 @@ func (l *layer) handle(pkt []byte, rs *recvState) {
 	for _, d := range *l.track.subs.Load() {
 		d.offer(l, seq)
 	}
+	l.track.tapPacket(l, pkt)
 }
 
 // requestKeyframe sends a PLI (RFC 4585 §6.3.1) for this layer, or, if one

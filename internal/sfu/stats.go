@@ -134,10 +134,11 @@ type DownTrackStats struct {
 	Frames    uint64 // video frames sent (marker bits)
 	Keyframes uint64 // keyframes sent
 
-	NACKs       uint64 // sequence numbers the subscriber NACKed
-	Retransmits uint64 // NACKed packets answered from the cache
-	NACKMisses  uint64 // NACKed packets no longer cached
-	PLIs        uint64 // PLI/FIR received from the subscriber
+	NACKs         uint64 // sequence numbers the subscriber NACKed
+	Retransmits   uint64 // NACKed packets answered from the cache
+	NACKMisses    uint64 // NACKed packets no longer cached
+	NACKThrottled uint64 // NACKs not answered: resent too recently or too often
+	PLIs          uint64 // PLI/FIR received from the subscriber
 
 	LayerSwitches uint64
 	QueueDrops    uint64 // dropped because the subscriber's send queue was full
@@ -154,6 +155,7 @@ type DownTrackStats struct {
 type downCounters struct {
 	packets, bytes, frames, keyframes         atomic.Uint64
 	nacks, retransmits, nackMisses, plis      atomic.Uint64
+	nackThrottled                             atomic.Uint64 // NACKs not answered (retransmit's throttle)
 	switches, queueDrops, cacheMisses, wrErrs atomic.Uint64
 	fractionLost                              atomic.Uint32 // 8-bit fixed point
 	totalLost                                 atomic.Uint32

@@ -14,6 +14,7 @@ type Totals struct {
 	NACKs         uint64 // sequence numbers subscribers NACKed
 	Retransmits   uint64 // NACKs answered from the packet cache
 	NACKMisses    uint64 // NACKs for packets no longer cached
+	NACKThrottled uint64 // NACKs not answered: resent too recently or too often
 	PLIs          uint64 // keyframe requests from subscribers
 	LayerSwitches uint64
 	QueueDrops    uint64 // packets dropped because a subscriber's queue was full
@@ -29,6 +30,7 @@ func (t *Totals) add(s DownTrackStats) {
 	t.NACKs += s.NACKs
 	t.Retransmits += s.Retransmits
 	t.NACKMisses += s.NACKMisses
+	t.NACKThrottled += s.NACKThrottled
 	t.PLIs += s.PLIs
 	t.LayerSwitches += s.LayerSwitches
 	t.QueueDrops += s.QueueDrops

@@ -123,7 +123,7 @@ func (c *pipeConn) unblock() {
 }
 
 // waitFor waits until pred holds for the frames written so far.
-func (c *pipeConn) waitFor(t *testing.T, what string, pred func([]proto.Message) bool) []proto.Message {
+func (c *pipeConn) waitFor(t testing.TB, what string, pred func([]proto.Message) bool) []proto.Message {
 	t.Helper()
 	timer := time.AfterFunc(10*time.Second, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
 	defer timer.Stop()
@@ -140,7 +140,7 @@ func (c *pipeConn) waitFor(t *testing.T, what string, pred func([]proto.Message)
 }
 
 type msgTest struct {
-	t     *testing.T
+	t     testing.TB
 	clock *manualClock
 	rooms *room.Manager
 	srv   *Server
@@ -148,10 +148,15 @@ type msgTest struct {
 	wg    sync.WaitGroup
 }
 
-func newMsgTest(t *testing.T, mc room.MessageConfig) *msgTest {
+func newMsgTest(t testing.TB, mc room.MessageConfig) *msgTest {
+	return newMsgTestConfig(t, mc, Config{})
+}
+
+func newMsgTestConfig(t testing.TB, mc room.MessageConfig, cfg Config) *msgTest {
 	clock := &manualClock{now: time.Now()}
 	rooms := room.NewManager(room.Config{Messages: mc}, clock, nil)
-	srv := NewServer(Config{Now: clock.Now, MessagesPerSecond: 10000, WriteTimeout: time.Minute, HeartbeatTimeout: time.Minute}, rooms, testApps{}, nil, nil)
+	cfg.Now, cfg.MessagesPerSecond, cfg.WriteTimeout, cfg.HeartbeatTimeout = clock.Now, 1<<20, time.Minute, time.Hour
+	srv := NewServer(cfg, rooms, testApps{}, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	mt := &msgTest{t: t, clock: clock, rooms: rooms, srv: srv, ctx: ctx}
 	t.Cleanup(func() {
@@ -162,7 +167,7 @@ func newMsgTest(t *testing.T, mc room.MessageConfig) *msgTest {
 }
 
 type testClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *pipeConn
 	id   uint32
 }
@@ -463,4 +468,41 @@ func TestCustomMsgMissed(t *testing.T) {
 		t.Fatalf("accounted for %d messages, %d missed", next-1, misses)
 	}
 	t.Logf("%d messages delivered, %d reported missed", n-misses, misses)
+}
+
+// reset forgets the frames written so far.
+func (c *pipeConn) reset() {
+	c.mu.Lock()
+	c.out = nil
+	c.mu.Unlock()
+}
+
+// FuzzCustomMsg sends arbitrary custom_msg bodies: every one is answered
+// with success or one of the documented codes, and the session survives.
+func FuzzCustomMsg(f *testing.F) {
+	f.Add([]byte(`{"cmdId":1,"data":"aGk=","reliable":true,"ordered":true}`))
+	f.Add([]byte(`{"cmdId":11,"data":"aGk="}`))
+	f.Add([]byte(`{"cmdId":2,"data":"","seq":4294967295}`))
+	f.Add([]byte(`{"cmdId":-1,"data":null,"reliable":1}`))
+	f.Add([]byte(`[]`))
+	mt := newMsgTestConfig(f, room.MessageConfig{LogEntries: 8}, Config{MaxStrikes: 1 << 30})
+	alice := mt.enter("alice", trtc.SceneVideoCall, 0)
+	bob := mt.enter("bob", trtc.SceneVideoCall, 0)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return // not a frame: the envelope's own fuzzing (proto) covers it
+		}
+		alice.t, bob.t = t, t
+		mt.clock.Advance(time.Second) // the budget never decides
+		alice.id++
+		alice.conn.in <- fmt.Appendf(nil, `{"type":"custom_msg","id":%d,"data":%s}`, alice.id, body)
+		m := alice.response(alice.id)
+		switch m.Code {
+		case 0, trtc.ErrInvalidParameter, trtc.ErrJSONDecode:
+		default:
+			t.Fatalf("body %q answered %d %q", body, m.Code, m.Msg)
+		}
+		alice.conn.reset()
+		bob.conn.reset()
+	})
 }

@@ -80,7 +80,7 @@ func settle(t *testing.T, n *Net, s *Sink, p *Publisher) {
 
 // startCall starts a server in a new namespace, a publisher (alice) next
 // to it, and bob in the test's namespace receiving alice through the link.
-func startCall(t *testing.T, room uint32, o PublishOptions) (*Net, *Publisher, *Client, *Sink) {
+func startCall(t *testing.T, room uint32, o PublishOptions) (*Net, *Server, *Publisher, *Client, *Sink) {
 	n := NewNet(t)
 	srv := n.StartServer(ServerOptions{})
 	p := n.StartPublisher(srv, "alice", room, o)
@@ -91,7 +91,7 @@ func startCall(t *testing.T, room uint32, o PublishOptions) (*Net, *Publisher, *
 	bob.Enter(room)
 	bob.Seen("OnFirstVideoFrame", "alice")
 	bob.Seen("OnFirstAudioFrame", "alice")
-	return n, p, bob, s
+	return n, srv, p, bob, s
 }
 
 // TestRandomLoss: bob receives alice across a link that loses 10 %, 30 %
@@ -100,7 +100,7 @@ func startCall(t *testing.T, room uint32, o PublishOptions) (*Net, *Publisher, *
 // 30 %; at 50 % audio keeps coming (no silence of a second) and video still
 // flows. Bob's OnNetworkQuality rates alice worse as the loss grows.
 func TestRandomLoss(t *testing.T) {
-	n, p, bob, s := startCall(t, 8101, PublishOptions{FPS: 30, FrameSize: 1000, KeyEvery: 10})
+	n, _, p, bob, s := startCall(t, 8101, PublishOptions{FPS: 30, FrameSize: 1000, KeyEvery: 10})
 	clean := runPhase(bob, p, 'C', "clean", func() {})
 	var phases []*phaseResult
 	for _, l := range []struct {

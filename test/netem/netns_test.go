@@ -277,3 +277,11 @@ func (n *Net) Readdress() netip.Addr {
 	n.HostIP = next
 	return next
 }
+
+// QdiscStats returns `tc -s qdisc` of the veth end that sends in dir.
+func (n *Net) QdiscStats(dir Direction) string {
+	if dir == Down {
+		return n.in("tc", "-s", "qdisc", "show", "dev", n.Peer)
+	}
+	return run(n.t, "tc", "-s", "qdisc", "show", "dev", n.Host)
+}

@@ -203,3 +203,23 @@ func sig(t testing.TB, user string) string {
 	}
 	return s
 }
+
+// Metrics returns the values of the server's /metrics lines that start
+// with one of prefixes.
+func (s *Server) Metrics(prefixes ...string) []string {
+	resp, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out []string
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}

@@ -3,9 +3,9 @@ import { RtcError } from './errors.js';
 export declare const CUSTOM_MESSAGE_LIMITS: {
     readonly minCmdId: 1;
     readonly maxCmdId: 10;
-    readonly maxBytes: 1024;
+    readonly maxBytes: 1000;
     readonly maxPerSecond: 30;
-    readonly maxBytesPerSecond: 8192;
+    readonly maxBytesPerSecond: 8000;
 };
 /**
  * Two token buckets, one for messages (30/s) and one for bytes (8 KB/s),

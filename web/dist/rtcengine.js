@@ -132,9 +132,10 @@ function deviceError(err, what, functionName) {
 var CUSTOM_MESSAGE_LIMITS = {
   minCmdId: 1,
   maxCmdId: 10,
-  maxBytes: 1024,
+  maxBytes: 1e3,
+  // TRTC's "1 KB" is 1,000 bytes; the server enforces the same
   maxPerSecond: 30,
-  maxBytesPerSecond: 8192
+  maxBytesPerSecond: 8e3
 };
 var CustomMessageLimiter = class {
   constructor(now = () => Date.now()) {

@@ -114,6 +114,6 @@ export interface RemoteVideoOptions {
 export interface CustomMessage {
     /** 1..10 */
     cmdId: number;
-    /** At most 1 KB. */
+    /** At most 1,000 bytes (TRTC's 1 KB). */
     data: ArrayBuffer | ArrayBufferView;
 }

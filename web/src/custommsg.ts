@@ -6,9 +6,9 @@ import { ERROR_CODE, EXTRA_CODE, RtcError, invalidParameter } from './errors.js'
 export const CUSTOM_MESSAGE_LIMITS = {
   minCmdId: 1,
   maxCmdId: 10,
-  maxBytes: 1024,
+  maxBytes: 1000, // TRTC's "1 KB" is 1,000 bytes; the server enforces the same
   maxPerSecond: 30,
-  maxBytesPerSecond: 8192,
+  maxBytesPerSecond: 8000,
 } as const;
 
 /**

@@ -28,8 +28,8 @@ describe('custom messages', () => {
     expect(codes(() => checkCustomMessage({ cmdId: 1.5, data: one }))).toEqual([5000, 5005]);
     expect(codes(() => checkCustomMessage({ cmdId: 1, data: 'x' }))).toEqual([5000, 5002]);
     expect(codes(() => checkCustomMessage({ cmdId: 1, data: new ArrayBuffer(0) }))).toEqual([5000, 5017]);
-    expect(codes(() => checkCustomMessage({ cmdId: 1, data: new ArrayBuffer(1025) }))).toEqual([5000, 5018]);
-    expect(checkCustomMessage({ cmdId: 10, data: new ArrayBuffer(1024) }).bytes.byteLength).toBe(1024);
+    expect(codes(() => checkCustomMessage({ cmdId: 1, data: new ArrayBuffer(1001) }))).toEqual([5000, 5018]);
+    expect(checkCustomMessage({ cmdId: 10, data: new ArrayBuffer(1000) }).bytes.byteLength).toBe(1000);
     const view = new Uint8Array([9, 8, 7, 6]).subarray(1, 3);
     expect([...checkCustomMessage({ cmdId: 1, data: view }).bytes]).toEqual([8, 7]);
   });
@@ -50,11 +50,11 @@ describe('custom messages', () => {
   it('limits to 8 KB per second', () => {
     let now = 0;
     const l = new CustomMessageLimiter(() => now);
-    for (let i = 0; i < 8; i++) expect(l.take(1024)).toBeNull();
-    expect(l.take(1)?.message).toMatch(/8192 bytes/);
+    for (let i = 0; i < 8; i++) expect(l.take(1000)).toBeNull();
+    expect(l.take(1)?.message).toMatch(/8000 bytes/);
     now += 500;
-    for (let i = 0; i < 4; i++) expect(l.take(1024)).toBeNull();
-    expect(l.take(1024)).not.toBeNull();
+    for (let i = 0; i < 4; i++) expect(l.take(1000)).toBeNull();
+    expect(l.take(1000)).not.toBeNull();
   });
 
   it('base64 round trip and bad input', () => {
