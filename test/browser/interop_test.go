@@ -19,7 +19,7 @@ import (
 // TestGoClientAndBrowser: a Go rtc client and a browser page in one room
 // see each other's media both ways: the page decodes the Go client's VP8
 // and plays its Opus; the Go client receives the page's camera and
-// microphone as whole encoded frames.
+// microphone as whole encoded frames; custom messages go both ways.
 func TestGoClientAndBrowser(t *testing.T) {
 	s := newServer(t)
 	video, audio := makeClips(t)
@@ -73,6 +73,37 @@ func TestGoClientAndBrowser(t *testing.T) {
 		l.videoFrames.Load(), l.keyframes.Load(), l.width.Load(), l.height.Load(), l.audioFrames.Load())
 	if l.width.Load() == 0 || l.height.Load() == 0 {
 		t.Fatal("the page's keyframes carry no size")
+	}
+
+	// Custom messages both ways: the Go SDK and the Web SDK speak one format.
+	if !cloud.SendCustomCmdMsg(2, []byte("from go ✓"), true, true) {
+		t.Fatal("SendCustomCmdMsg refused")
+	}
+	web.Seen("custom-message", map[string]any{"userId": "gopher", "cmdId": 2, "data": "from go ✓"})
+	if e := web.Err(`rt.t.sendCustomMessage({ cmdId: 7, data: new TextEncoder().encode('from the page') })`); e != nil {
+		t.Fatalf("page send: %v", e)
+	}
+	select {
+	case m := <-l.msgs:
+		if m.user != "web" || m.cmd != 7 || m.seq != 1 || m.data != "from the page" {
+			t.Fatalf("Go client got message %+v", m)
+		}
+	case <-time.After(waitMs * time.Millisecond):
+		t.Fatal("the Go client got no custom message from the page")
+	}
+}
+
+type goMessage struct {
+	user string
+	cmd  int
+	seq  uint32
+	data string
+}
+
+func (l *goListener) OnRecvCustomCmdMsg(userID string, cmdID int, seq uint32, message []byte) {
+	select {
+	case l.msgs <- goMessage{userID, cmdID, seq, string(message)}:
+	default:
 	}
 }
 
@@ -182,10 +213,11 @@ type goListener struct {
 	width       atomic.Int64
 	height      atomic.Int64
 	progress    chan struct{}
+	msgs        chan goMessage
 }
 
 func newGoListener() *goListener {
-	return &goListener{entered: make(chan int64, 1), progress: make(chan struct{}, 1)}
+	return &goListener{entered: make(chan int64, 1), progress: make(chan struct{}, 1), msgs: make(chan goMessage, 8)}
 }
 
 func (l *goListener) OnEnterRoom(r int64) {
