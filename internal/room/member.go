@@ -142,11 +142,13 @@ func (m *Member) SwitchRole(role trtc.Role, privileges *uint32) error {
 	if role == trtc.RoleAudience {
 		r.clearStreamsLocked(m)
 	}
+	// Observers before members, as everywhere: what members do after
+	// hearing of the change is recorded after it.
+	r.mgr.obs.RoleChanged(r.Info(), m.infoLocked(), r.mgr.clock.Now())
 	if role == trtc.RoleAnchor {
 		r.broadcast(m, Event{Kind: EventUserEnter, UserID: m.userID, Role: role})
 	} else {
 		r.broadcast(m, Event{Kind: EventUserLeave, UserID: m.userID, Role: role, Reason: int(trtc.LeaveSwitchedRole)})
 	}
-	r.mgr.obs.RoleChanged(r.Info(), m.infoLocked(), r.mgr.clock.Now())
 	return nil
 }

@@ -146,11 +146,13 @@ func (r *Room) setStreamLocked(m *Member, k Stream, on bool) {
 	}
 }
 
-// announceLocked tells the others and the observers that one of m's
-// streams became (un)available to them.
+// announceLocked tells the observers and the others that one of m's
+// streams became (un)available to them. Observers first: the webhook
+// outbox records the change before any member can react to it, so what a
+// member does next (in this room or another) is recorded after it.
 func (r *Room) announceLocked(m *Member, k Stream, on bool) {
-	r.broadcast(m, Event{Kind: EventStreamAvailable, UserID: m.userID, Role: m.role, Stream: k, Available: on})
 	r.mgr.obs.StreamChanged(r.Info(), m.infoLocked(), k, on, r.mgr.clock.Now())
+	r.broadcast(m, Event{Kind: EventStreamAvailable, UserID: m.userID, Role: m.role, Stream: k, Available: on})
 }
 
 // clearStreamsLocked drops every stream of a member that leaves or stops
