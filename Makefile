@@ -8,12 +8,12 @@ GO ?= go
 # input runs and fail with "context deadline exceeded".
 FUZZTIME ?= 50000x
 
-.PHONY: test deps build vet unit race fuzz run short web web-check bench-web
+.PHONY: test deps build vet unit race fuzz run short web web-check bench-web soak
 
 test: deps vet web-check race fuzz ## everything CI runs
 
 deps: ## install test dependencies if missing
-	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs
+	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs nftables iptables iproute2
 	@command -v npm >/dev/null || scripts/deps.sh npm
 	@# npm ci refuses a lock that lacks other platforms' optional packages (this
 	@# registry has only linux-x64 rollup builds); npm install keeps the locked versions.
@@ -24,6 +24,9 @@ web: ## build the Web SDK (web/src → web/dist) and run its unit tests
 
 web-check: ## the Web SDK's unit tests, and a check that web/dist is built from web/src
 	cd web && node build.mjs --check && npx vitest run
+
+soak: ## 50 users joining, publishing and leaving for 30 minutes: server memory and goroutines must stay flat (SOAK=5m for a shorter run)
+	$(GO) run ./cmd/rtcengine bench soak --users 50 --rooms 10 --duration $(or $(SOAK),30m)
 
 bench-web: ## enterRoom → first decoded frame in Chromium, p50 over 20 runs
 	$(GO) test -run '^$$' -bench FirstFrame -benchtime 1x ./test/browser/

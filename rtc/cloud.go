@@ -220,6 +220,7 @@ func (c *Cloud) Close() {
 			<-s.done
 		}
 	}
+	c.StopSpeedTest()
 	c.mediaState.raw.close()
 	c.disp.Close(true)
 }

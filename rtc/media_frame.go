@@ -373,16 +373,22 @@ const (
 // there. An incomplete frame is waited for (NACK/RTX may repair it) until
 // the stream runs asmMaxLate packets or asmMaxWait ahead of it; then it is
 // dropped and the caller told, so that it can wait for a keyframe.
+//
+// The wait is measured from when the oldest packet still held arrived, not
+// from when the assembler began waiting at its position: after a burst of
+// loss, each of a run of incomplete frames would otherwise cost a fresh
+// asmMaxWait, and the output would fall seconds behind the input (seen
+// under a 500 kbit/s cap in test/netem).
 type frameAssembler struct {
-	dp       videoDepacketizer
-	ring     [asmRing]*rtp.Packet
-	started  bool
-	next     uint16 // first sequence number not yet emitted or dropped
-	newest   uint16
-	gapSince time.Time
-	dropTS   uint32 // timestamp of the last dropped frame
-	dropped  bool   // dropTS is valid
-	emitted  bool   // a frame was emitted or dropped: next only moves forward
+	dp      videoDepacketizer
+	ring    [asmRing]*rtp.Packet
+	arrived [asmRing]time.Time // when each held packet arrived
+	started bool
+	next    uint16 // first sequence number not yet emitted or dropped
+	newest  uint16
+	dropTS  uint32 // timestamp of the last dropped frame
+	dropped bool   // dropTS is valid
+	emitted bool   // a frame was emitted or dropped: next only moves forward
 }
 
 func newFrameAssembler(dp videoDepacketizer) *frameAssembler { return &frameAssembler{dp: dp} }
@@ -412,35 +418,42 @@ func (a *frameAssembler) push(p *rtp.Packet, now time.Time) (frames []assembledF
 		return nil, lost // duplicate
 	}
 	*slot = p
+	a.arrived[seq%asmRing] = now
 	for {
 		f, ok, dropped := a.pop()
 		lost = lost || dropped
 		a.emitted = a.emitted || ok || dropped
 		if ok {
 			frames = append(frames, f)
-			a.gapSince = time.Time{}
 			continue
 		}
 		if int16(a.newest-a.next) < 0 { // nothing pending
-			a.gapSince = time.Time{}
 			return frames, lost
 		}
-		if a.gapSince.IsZero() {
-			a.gapSince = now
-		}
-		if uint16(a.newest-a.next) < asmMaxLate && now.Sub(a.gapSince) < asmMaxWait {
+		if uint16(a.newest-a.next) < asmMaxLate && now.Sub(a.oldestHeld()) < asmMaxWait {
 			return frames, lost
 		}
 		a.skip()
 		lost, a.emitted = true, true
-		a.gapSince = time.Time{}
 	}
+}
+
+// oldestHeld returns when the earliest packet held from next on arrived.
+func (a *frameAssembler) oldestHeld() time.Time {
+	var oldest time.Time
+	for s := a.next; int16(a.newest-s) >= 0; s++ {
+		if a.ring[s%asmRing] != nil {
+			if t := a.arrived[s%asmRing]; oldest.IsZero() || t.Before(oldest) {
+				oldest = t
+			}
+		}
+	}
+	return oldest
 }
 
 func (a *frameAssembler) reset(seq uint16) {
 	a.ring = [asmRing]*rtp.Packet{}
 	a.next, a.newest = seq, seq
-	a.gapSince = time.Time{}
 }
 
 func (a *frameAssembler) at(seq uint16) *rtp.Packet { return a.ring[seq%asmRing] }

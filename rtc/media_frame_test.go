@@ -567,3 +567,43 @@ func TestLocalTrackTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameAssemblerRunOfLosses: after a burst of loss, several frames in a
+// row are incomplete. Each is given up once the packets after it have
+// waited asmMaxWait, not asmMaxWait after the previous one was: the output
+// must not fall a wait behind per lost frame.
+func TestFrameAssemblerRunOfLosses(t *testing.T) {
+	for _, c := range asmCases {
+		t.Run(c.name, func(t *testing.T) {
+			frames := makeFrames(c, 40)
+			pkts := packetize(t, c.pay(), frames, 250)
+			a := newFrameAssembler(c.dp)
+			start := time.Now()
+			var got []uint32
+			var at []time.Duration
+			// 30 fps; frames 11..18 each lose their last packet.
+			for i, fp := range pkts {
+				now := start.Add(time.Duration(i) * 33 * time.Millisecond)
+				for j, p := range fp {
+					if i >= 11 && i <= 18 && j == len(fp)-1 && len(fp) > 1 {
+						continue
+					}
+					out, _ := a.push(p, now)
+					for _, f := range out {
+						got = append(got, frameNumber(c, f.data))
+						at = append(at, now.Sub(start))
+					}
+				}
+			}
+			// Frame 39 arrived at 1.29 s; every complete frame after the
+			// burst must be out by then plus one wait, not eight.
+			if len(got) == 0 || got[len(got)-1] != 39 {
+				t.Fatalf("frames %v", got)
+			}
+			last := at[len(at)-1]
+			if limit := 39*33*time.Millisecond + asmMaxWait; last > limit {
+				t.Fatalf("frame 39 out at %v, after %v: %v", last, limit, got)
+			}
+		})
+	}
+}

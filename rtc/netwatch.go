@@ -44,8 +44,10 @@ func (w *netWatcher) subscribe() (<-chan netChange, func()) {
 	w.mu.Lock()
 	w.subs[ch] = struct{}{}
 	if w.stop == nil {
+		// The first reading is taken now: a change after subscribe returns
+		// is a change.
 		w.stop = make(chan struct{})
-		go w.run(w.stop)
+		go w.run(w.stop, w.read())
 	}
 	w.mu.Unlock()
 	return ch, func() {
@@ -87,8 +89,7 @@ func (w *netWatcher) read() []string {
 	return out
 }
 
-func (w *netWatcher) run(stop chan struct{}) {
-	prev := w.read()
+func (w *netWatcher) run(stop chan struct{}, prev []string) {
 	t := time.NewTicker(netWatchEvery)
 	defer t.Stop()
 	for {

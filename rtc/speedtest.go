@@ -188,6 +188,7 @@ func (c *Cloud) runSpeedTest(ctx context.Context, p SpeedTestParams) SpeedTestRe
 	if r.token, err = probe.ParseToken(st.Token); err != nil {
 		return failed("", "bad speed_test token")
 	}
+	l.setHeartbeat(time.Duration(st.HeartbeatMs)*time.Millisecond, time.Duration(st.TimeoutMs)*time.Millisecond)
 	r.phase = min(max(time.Duration(st.PhaseMs)*time.Millisecond, 500*time.Millisecond), probe.MaxPhase)
 	ip := st.IP
 	if ip == "" {

@@ -25,7 +25,7 @@ import (
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference|messages [flags]")
+		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference|messages|soak [flags]")
 		return 2
 	}
 	switch args[0] {
@@ -37,6 +37,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		return benchConference(args[1:], stdout, stderr)
 	case "messages":
 		return benchMessages(args[1:], stdout, stderr)
+	case "soak":
+		return benchSoak(args[1:], stdout, stderr) // bench_soak.go
 	}
 	fmt.Fprintf(stderr, "rtcengine bench: unknown benchmark %q\n", args[0])
 	return 2

@@ -45,6 +45,7 @@ const usage = `usage:
   rtcengine bench join [--users 500] [--rooms 50] [--concurrency 10] [--server URL] [--json]
   rtcengine bench fanout --subscribers N --duration 30s [--ramp] [--server URL] [--json]
   rtcengine bench conference --anchors 8 [--duration 30s] [--server URL] [--json]
+  rtcengine bench soak [--users 50] [--rooms 10] [--duration 30m] [--stay 30s] [--server URL] [--json]
 
 Run "rtcengine COMMAND --help" for a command's flags.
 `

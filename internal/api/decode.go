@@ -99,6 +99,10 @@ func decodeStrict(body []byte, dst any, fields map[string]bool) error {
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError
+		var ae *Error // from a nested object's strict UnmarshalJSON
+		if errors.As(err, &ae) {
+			return ae
+		}
 		if errors.As(err, &te) {
 			return Errorf(CodeBodyParamsError, "The parameter `%s` must be %s, not a JSON %s.", te.Field, describe(te.Type), te.Value)
 		}

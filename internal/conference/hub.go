@@ -51,7 +51,8 @@ type Hub struct {
 	rooms    map[trtc.RoomKey]*roomState
 	parts    map[room.SessionID]*Participant
 	pubOrder uint64 // numbers published tracks in the order they appeared (viewer.go)
-	watchers map[trtc.RoomKey]map[*watch]bool // in-process watchers (watch.go)
+	// watchers are the in-process watchers of each room (watch.go).
+	watchers map[trtc.RoomKey]map[*watch]bool
 }
 
 type roomState struct {

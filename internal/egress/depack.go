@@ -4,64 +4,98 @@ import (
 	"github.com/pion/rtp/codecs"
 )
 
-// vp8Assembler rebuilds VP8 frames from RTP payloads (RFC 7741). A frame
-// with a lost packet is dropped and the next frames are skipped until a
-// keyframe, so the file never holds a frame that references missing data.
-type vp8Assembler struct {
-	buf      []byte
-	ts       uint32
-	inFrame  bool
-	lastSeq  uint16
-	haveSeq  bool
-	needKey  bool
+// frameAssembler rebuilds video frames from RTP payloads: VP8 (RFC 7741)
+// or H.264 (RFC 6184, as Annex-B access units). After any lost packet the
+// frame in progress is dropped and the next frames are skipped until a
+// keyframe, so a file never holds a frame that references missing data.
+type frameAssembler struct {
+	h264    bool
+	h264p   codecs.H264Packet // keeps FU-A fragments between packets
+	buf     []byte
+	ts      uint32
+	inFrame bool
+	lastSeq uint16
+	haveSeq bool
+	needKey bool
+
 	dropped  uint64 // frames dropped for loss or while waiting for a keyframe
 	complete uint64
 }
 
 // push takes one packet and returns a complete frame (valid until the next
-// call) with its RTP timestamp, or nil.
-func (a *vp8Assembler) push(seq uint16, ts uint32, marker bool, payload []byte) (frame []byte, frameTS uint32, wantKey bool) {
+// call) with its RTP timestamp, or nil; wantKey asks for a keyframe.
+func (a *frameAssembler) push(seq uint16, ts uint32, marker bool, payload []byte) (frame []byte, frameTS uint32, wantKey bool) {
 	lost := a.haveSeq && seq != a.lastSeq+1
 	a.lastSeq, a.haveSeq = seq, true
-	var vp codecs.VP8Packet
-	data, err := vp.Unmarshal(payload)
-	if err != nil {
-		a.inFrame = false
-		return nil, 0, false
-	}
-	if lost && a.inFrame {
+	if lost {
+		if a.inFrame {
+			a.dropped++
+		}
 		a.inFrame = false
 		a.needKey = true
-		a.dropped++
+		a.h264p = codecs.H264Packet{}
 	}
-	start := vp.S == 1 && vp.PID == 0
-	if start {
+	var data []byte
+	var start bool
+	if a.h264 {
+		d, err := a.h264p.Unmarshal(payload)
+		if err != nil {
+			a.inFrame = false
+			a.needKey = true
+			a.h264p = codecs.H264Packet{}
+			return nil, 0, true
+		}
+		data = d
+		start = !a.inFrame || ts != a.ts
+	} else {
+		var vp codecs.VP8Packet
+		d, err := vp.Unmarshal(payload)
+		if err != nil {
+			a.inFrame = false
+			return nil, 0, a.needKey
+		}
+		data = d
+		start = vp.S == 1 && vp.PID == 0
+	}
+	switch {
+	case start:
 		if a.inFrame {
 			a.dropped++ // the previous frame's last packet never came
+			a.needKey = true
 		}
 		a.buf = append(a.buf[:0], data...)
 		a.ts = ts
 		a.inFrame = true
-	} else if a.inFrame && ts == a.ts {
+	case a.inFrame && ts == a.ts:
 		a.buf = append(a.buf, data...)
-	} else {
-		if lost {
-			a.needKey = true
-		}
+	default:
 		return nil, 0, a.needKey
 	}
 	if !marker {
 		return nil, 0, false
 	}
 	a.inFrame = false
-	key := len(a.buf) > 0 && a.buf[0]&0x01 == 0
-	if a.needKey && !key {
+	if a.needKey && !a.isKey(a.buf) {
 		a.dropped++
 		return nil, 0, true
 	}
 	a.needKey = false
 	a.complete++
 	return a.buf, a.ts, false
+}
+
+// isKey reports whether a complete frame is a keyframe: a VP8 key frame
+// (RFC 6386 §9.1) or an access unit with an IDR slice (NAL type 5).
+func (a *frameAssembler) isKey(f []byte) bool {
+	if !a.h264 {
+		return len(f) > 0 && f[0]&0x01 == 0
+	}
+	for i := 0; i+3 < len(f); i++ {
+		if f[i] == 0 && f[i+1] == 0 && f[i+2] == 1 && f[i+3]&0x1f == 5 {
+			return true
+		}
+	}
+	return false
 }
 
 // vp8Size returns the dimensions of a VP8 keyframe (RFC 6386 §9.1), or

@@ -43,8 +43,13 @@ func startWorker(spec workerSpec) (*worker, error) {
 		"-f", "segment", "-segment_format", spec.outFormat,
 		"-segment_time", fmt.Sprintf("%.3f", spec.segment.Seconds()),
 		"-reset_timestamps", "1",
-		"-y", spec.pattern,
 	}
+	if spec.outFormat == "mp4" {
+		// Fragmented MP4: everything written so far stays playable if the
+		// server dies before the file is closed.
+		args = append(args, "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof")
+	}
+	args = append(args, "-y", spec.pattern)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("egress: pipe: %w", err)

@@ -23,7 +23,7 @@ const Version = 1
 
 // Packet sizes.
 const (
-	HeaderSize = 48   // every field below; padding follows
+	HeaderSize = 48 // every field below; padding follows
 	MinSize    = HeaderSize
 	MaxSize    = 1200 // fits any path's MTU with room for tunnels
 )

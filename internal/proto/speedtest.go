@@ -29,6 +29,10 @@ type SpeedTestResponse struct {
 	Port    int    `json:"port"`    // the media UDP port
 	PhaseMs int    `json:"phaseMs"` // how long each direction is measured
 	MaxKbps int    `json:"maxKbps"` // the highest rate the server sends or accepts
+	// HeartbeatMs and TimeoutMs are the connection's heartbeat, as in the
+	// enter response: a test outlasts the server's timeout.
+	HeartbeatMs int64 `json:"heartbeatMs"`
+	TimeoutMs   int64 `json:"timeoutMs"`
 }
 
 // SpeedTestUp ends the upload phase: the client sent Sent datagrams.

@@ -20,6 +20,7 @@ import (
 	"github.com/rtcengine/rtcengine/internal/api"
 	"github.com/rtcengine/rtcengine/internal/conference"
 	"github.com/rtcengine/rtcengine/internal/config"
+	"github.com/rtcengine/rtcengine/internal/egress"
 	"github.com/rtcengine/rtcengine/internal/probe"
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/room"
@@ -44,6 +45,8 @@ type Server struct {
 	whip    *whip.Handler
 	history *history       // the embedded history store (history.go)
 	probes  *probe.Service // speed tests (speedtest.go)
+
+	rec *egress.Service // cloud recording (recording.go)
 
 	reach   reachState  // TLS and TURN (reach.go, tls.go)
 	protect *protection // per-client and per-app limits (protect.go)
@@ -127,6 +130,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 			s.metrics.apiSeconds.WithLabelValues(action).Observe(d.Seconds())
 		},
 	})
+	s.rec = s.newRecorder() // recording.go
 	s.baseCtx, s.stopAll = context.WithCancel(context.Background())
 	s.httpSrv = &http.Server{
 		Handler:           s.routes(),
@@ -200,6 +204,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAll()
 	s.conns.Wait()
 	s.whip.Close()
+	_ = s.rec.Close(ctx)
 	s.rooms.Shutdown()
 	s.hooks.close(ctx)
 	s.history.close()

@@ -396,7 +396,7 @@ func putAbsSendTime(b []byte, t time.Time) {
 // again within a round trip (at least minResendGap) of its last resend,
 // when the previous copy cannot have been missed yet.
 const (
-	maxResends   = 8
+	maxResends   = 16
 	minResendGap = 20 * time.Millisecond
 )
 

@@ -166,6 +166,9 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 	se.SetPrflxAcceptanceMinWait(fallbackAcceptanceWait)
 	se.SetRelayAcceptanceMinWait(fallbackAcceptanceWait)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// A lost DTLS flight goes again after 100 ms, doubling (Pion: 1 s), so
+	// that a lossy path connects in a fraction of a second.
+	se.SetDTLSRetransmissionInterval(100 * time.Millisecond)
 	se.SetIncludeLoopbackCandidate(e.cfg.IncludeLoopback)
 	if len(e.cfg.NodeIPs) > 0 {
 		se.SetNAT1To1IPs(e.cfg.NodeIPs, webrtc.ICECandidateTypeHost)

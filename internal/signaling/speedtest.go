@@ -96,6 +96,7 @@ func (s *Session) handleSpeedTest(msg proto.Message) {
 	s.respond(msg.ID, 0, "", proto.SpeedTestResponse{
 		Token: tok.String(), IP: cfg.IP, Port: cfg.Port,
 		PhaseMs: int(cfg.Phase.Milliseconds()), MaxKbps: probe.MaxKbps,
+		HeartbeatMs: s.srv.cfg.HeartbeatInterval.Milliseconds(), TimeoutMs: s.srv.cfg.HeartbeatTimeout.Milliseconds(),
 	})
 	s.srv.log.Debug("speed test", "user", req.UserID, "scene", req.Scene)
 }

@@ -51,7 +51,7 @@ var eventNames = map[EventType]string{
 	EventStopAssist:  "EVENT_TYPE_STOP_ASSIT",
 }
 
-// Valid reports whether t is one of the eleven room and media events.
+// Valid reports whether t is a room, media or cloud recording event.
 func (t EventType) Valid() bool { _, ok := eventNames[t]; return ok }
 
 // String returns TRTC's name of the event, such as EVENT_TYPE_ENTER_ROOM.
@@ -81,6 +81,8 @@ func (t EventType) Group() int {
 		return 0
 	case t < 200:
 		return GroupRoom
+	case t.isRecording():
+		return GroupRecording
 	}
 	return GroupMedia
 }
@@ -126,6 +128,9 @@ type Event struct {
 	UserType     int
 	// Reason: EnterNormal… for 103, ExitNormal… for 104, 0 for 202/204/206.
 	Reason int
+	// TaskID and Payload (a JSON object) are the recording events' (3xx).
+	TaskID  string
+	Payload []byte
 }
 
 // hasUser, hasRole and hasReason say which EventInfo fields a type carries.
@@ -186,6 +191,16 @@ func appendInfo(b []byte, e *Event) []byte {
 	if e.Type.hasReason() {
 		b = append(b, `,"Reason":`...)
 		b = strconv.AppendInt(b, int64(e.Reason), 10)
+	}
+	if e.Type.isRecording() {
+		b = append(b, `,"TaskId":`...)
+		b = appendString(b, e.TaskID)
+		b = append(b, `,"Payload":`...)
+		if len(e.Payload) == 0 {
+			b = append(b, "{}"...)
+		} else {
+			b = append(b, e.Payload...)
+		}
 	}
 	return append(b, '}')
 }

@@ -1,6 +1,7 @@
 package netem
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ func TestBandwidthCap(t *testing.T) {
 
 	start := time.Now()
 	n.Cap(500, Down)
+	p.Phase('T') // the transition: big under the cap until the switch
 	worst := rtc.QualityUnknown
 	for !small() {
 		if time.Since(start) > 40*time.Second {
@@ -33,19 +35,24 @@ func TestBandwidthCap(t *testing.T) {
 	}
 	switched := time.Since(start)
 	capped := runPhase(bob, p, 'K', "capped", func() {})
-	t.Logf("qdisc: %s", n.QdiscStats(Down))
+	t.Logf("qdisc under the cap: %s", strings.Join(strings.Fields(n.QdiscStats(Down)), " "))
 	n.Cap(0, Down)
 	settle(t, n, s, p)
 	t.Logf("server: %v", srv.Metrics("rtcengine_media_queue_drops", "rtcengine_media_retransmits", "rtcengine_media_nack", "rtcengine_media_layer_switches", "rtcengine_media_forwarded_packets"))
-	clean.measure(s, p)
-	capped.measure(s, p)
-	clean.log(t)
-	capped.log(t)
+	transition := &phaseResult{name: "switching", mark: 'T'}
+	for _, ph := range []*phaseResult{clean, transition, capped} {
+		ph.measure(s, p)
+		ph.log(t)
+	}
 	t.Logf("moved to the small layer %v after the cap; worst quality of alice meanwhile %v", switched.Round(100*time.Millisecond), worst)
 
 	widths := map[int]int{}
 	for _, f := range s.Video('K') {
 		widths[f.width]++
+	}
+	// Latency under the cap: what the switch costs, and what it leaves.
+	if capped.p95 > 300*time.Millisecond {
+		t.Errorf("frames on the small layer under the cap wait %v (p95)", capped.p95)
 	}
 	if widths[640] != 0 {
 		t.Errorf("big frames under the cap: %v", widths)

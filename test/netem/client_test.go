@@ -148,14 +148,14 @@ func (l *logBuffer) String() string {
 // recorded.
 type Client struct {
 	*rtc.Cloud
-	t    *testing.T
+	t    testing.TB
 	ID   string
 	rec  *Recorder
 	next int // Wait consumes events in order
 }
 
 // NewClient makes a Cloud for user that signals to url.
-func NewClient(t *testing.T, url, user string, opts ...rtc.Option) *Client {
+func NewClient(t testing.TB, url, user string, opts ...rtc.Option) *Client {
 	rec := newRecorder()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -245,7 +245,7 @@ func qualityOf(list []rtc.QualityInfo, user string) rtc.Quality {
 
 // waitUntil polls cond (every 10 ms, up to d) for states that have no
 // callback of their own, such as a count of received frames.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -51,7 +51,7 @@ func TestDelayJitterReorder(t *testing.T) {
 			t.Errorf("%s: %.2f%% of video, %.2f%% of audio", ph.name, 100*ph.videoShare, 100*ph.audioShare)
 		}
 	}
-	if delayed.p50 < 100*time.Millisecond || delayed.p50 > 400*time.Millisecond {
+	if delayed.p50 < 80*time.Millisecond || delayed.p50 > 400*time.Millisecond {
 		t.Errorf("latency with 100 ms delay: p50 %v", delayed.p50)
 	}
 	if delayed.rtt < 150 {

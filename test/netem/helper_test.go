@@ -138,7 +138,7 @@ func (l helperListener) OnRemoteUserLeaveRoom(u string, reason int) {
 
 // Publisher is a running helper process.
 type Publisher struct {
-	t      *testing.T
+	t      testing.TB
 	stdin  io.WriteCloser
 	lines  chan string // answers to commands
 	done   chan struct{}

@@ -35,7 +35,7 @@ var netSeq atomic.Uint32
 // The host side (root namespace) has HostIP, the namespace side ServerIP,
 // both in one /29 so that the host side can move to another address of it.
 type Net struct {
-	t        *testing.T
+	t        testing.TB
 	NS       string     // namespace name
 	Host     string     // veth end in the root namespace
 	Peer     string     // veth end inside NS
@@ -97,7 +97,7 @@ func sweepStale() {
 
 // NewNet creates a namespace and a veth pair with addresses, removed when
 // the test ends.
-func NewNet(t *testing.T) *Net {
+func NewNet(t testing.TB) *Net {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("netem tests create network namespaces and need root (run them as root, e.g. in CI)")

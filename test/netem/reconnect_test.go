@@ -109,7 +109,7 @@ func TestReconnectBudget(t *testing.T) {
 	lost := bob.Wait("OnConnectionLost")
 	ev := bob.Wait("OnError", rtc.ErrCodeDisconnected)
 	bob.Wait("OnExitRoom", rtc.ExitReasonNetwork)
-	if d := ev.At.Sub(lost.At); d < 4*time.Second || d > 6*time.Second {
+	if d := ev.At.Sub(lost.At); d < 3500*time.Millisecond || d > 6*time.Second {
 		t.Errorf("gave up %v after OnConnectionLost, want 4 s", d)
 	}
 	if bob.Count("OnConnectionRecovery") != 0 {

@@ -52,7 +52,7 @@ type DelayRelay struct {
 }
 
 // NewDelayRelay listens on the test's side of the link.
-func NewDelayRelay(t *testing.T, bind net.IP, server *net.UDPAddr) *DelayRelay {
+func NewDelayRelay(t testing.TB, bind net.IP, server *net.UDPAddr) *DelayRelay {
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: bind})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ type Rewriter struct {
 }
 
 // NewRewriter proxies to the server's signaling URL target.
-func NewRewriter(t *testing.T, target string, relay *net.UDPAddr) *Rewriter {
+func NewRewriter(t testing.TB, target string, relay *net.UDPAddr) *Rewriter {
 	p := &Rewriter{target: target, relay: relay}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)

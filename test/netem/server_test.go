@@ -60,7 +60,7 @@ type ServerOptions struct {
 
 // Server is an rtcengine process running inside a Net's namespace.
 type Server struct {
-	t    *testing.T
+	t    testing.TB
 	net  *Net
 	cmd  *exec.Cmd
 	done chan struct{}

@@ -8,7 +8,7 @@ import (
 )
 
 // speedTest runs StartSpeedTest from a fresh client and returns its result.
-func speedTest(t *testing.T, srv *Server, user string, up, down int) rtc.SpeedTestResult {
+func speedTest(t testing.TB, srv *Server, user string, up, down int) rtc.SpeedTestResult {
 	t.Helper()
 	c := NewClient(t, srv.SignalURL(), user)
 	if code := c.StartSpeedTest(rtc.SpeedTestParams{
