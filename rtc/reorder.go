@@ -14,19 +14,37 @@ import (
 // playout buffer holds anyway.
 const audioReorderWait = 60 * time.Millisecond
 
+// audioReorderMaxWait bounds how far the wait grows on a path whose
+// packets keep arriving after their gap was given up.
+const audioReorderMaxWait = 200 * time.Millisecond
+
 // audioReorderMax bounds the packets held (a burst after a long gap).
 const audioReorderMax = 16
 
 // audioReorder puts audio packets back in sequence order. A packet is
 // handed on at once when it is the next one; after a gap, later packets
-// wait until the gap fills or the oldest of them has waited
-// audioReorderWait, then the gap is given up. Packets from before what was
-// handed on (too late, or duplicates) are dropped. It is owned by one
-// track's reader.
+// wait until the gap fills or the oldest of them has waited long enough,
+// then the gap is given up. Packets from before what was handed on (too
+// late, or duplicates) are dropped. The wait starts at audioReorderWait and
+// adapts like a playout buffer: a packet that arrives after its gap was
+// given up lengthens it by how late it came (up to audioReorderMaxWait),
+// and every gap that fills in time shortens it by 1/64 of what it exceeds
+// the start. It is owned by one track's reader.
 type audioReorder struct {
-	started bool
-	next    uint16 // the sequence number handed on next
-	held    []heldPacket
+	started  bool
+	next     uint16 // the sequence number handed on next
+	held     []heldPacket
+	wait     time.Duration // 0: audioReorderWait
+	gaveUp   uint16        // the last sequence number given up (valid when gaveUpAt is set)
+	gaveUpAt time.Time
+}
+
+// Wait returns the current wait for a gap.
+func (r *audioReorder) Wait() time.Duration {
+	if r.wait == 0 {
+		return audioReorderWait
+	}
+	return r.wait
 }
 
 type heldPacket struct {
@@ -42,7 +60,14 @@ func (r *audioReorder) push(pkt *rtp.Packet, now time.Time) []*rtp.Packet {
 		r.started, r.next = true, seq
 	}
 	if int16(seq-r.next) < 0 {
-		return nil // late or duplicate
+		// Late or a duplicate. Late for a gap just given up: that gap
+		// should have been waited for this much longer.
+		if !r.gaveUpAt.IsZero() && int16(seq-r.gaveUp) <= 0 && int16(r.gaveUp-seq) < audioReorderMax {
+			if late := now.Sub(r.gaveUpAt); late < time.Second {
+				r.wait = min(r.Wait()+late+5*time.Millisecond, audioReorderMaxWait)
+			}
+		}
+		return nil
 	}
 	for _, h := range r.held {
 		if h.pkt.SequenceNumber == seq {
@@ -53,6 +78,9 @@ func (r *audioReorder) push(pkt *rtp.Packet, now time.Time) []*rtp.Packet {
 	var out []*rtp.Packet
 	for len(r.held) > 0 {
 		if i := r.find(r.next); i >= 0 {
+			if r.held[i].pkt == pkt && len(r.held) > 1 && r.wait > audioReorderWait {
+				r.wait -= (r.wait - audioReorderWait) / 64 // a gap filled in time
+			}
 			out = append(out, r.take(i))
 			r.next++
 			continue
@@ -60,10 +88,12 @@ func (r *audioReorder) push(pkt *rtp.Packet, now time.Time) []*rtp.Packet {
 		// A gap: give it up once the oldest held packet waited long
 		// enough, or too many wait.
 		i := r.oldest()
-		if now.Sub(r.held[i].at) < audioReorderWait && len(r.held) < audioReorderMax {
+		if now.Sub(r.held[i].at) < r.Wait() && len(r.held) < audioReorderMax {
 			break
 		}
-		r.next = r.lowest()
+		low := r.lowest()
+		r.gaveUp, r.gaveUpAt = low-1, now
+		r.next = low
 	}
 	return out
 }
