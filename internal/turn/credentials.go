@@ -53,7 +53,7 @@ func ParseUsername(username string) (expires time.Time, user string, err error) 
 		return time.Time{}, "", fmt.Errorf("%w: no expiry", ErrBadUsername)
 	}
 	sec, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || sec <= 0 || exp[0] == '+' {
+	if err != nil || sec <= 0 || exp[0] == '+' || exp[0] == '0' {
 		return time.Time{}, "", fmt.Errorf("%w: expiry %.20q is not a positive number", ErrBadUsername, exp)
 	}
 	app, uid, ok := strings.Cut(rest, ":")

@@ -305,6 +305,7 @@ func TestParseUsername(t *testing.T) {
 func FuzzParseUsername(f *testing.F) {
 	f.Add("1800000000:1400000001:alice")
 	f.Add("1:1:a")
+	f.Add("01:1:0") // a leading zero: not what Issue writes
 	f.Add("::")
 	f.Add("1800000000:1400000001:a:b")
 	f.Fuzz(func(t *testing.T, s string) {
