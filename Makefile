@@ -13,7 +13,7 @@ FUZZTIME ?= 50000x
 test: deps vet web-check race fuzz ## everything CI runs
 
 deps: ## install test dependencies if missing
-	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs nftables iptables iproute2
+	@scripts/deps.sh ffmpeg libvpx-dev libopus-dev chromium nodejs nftables iptables iproute2 redis-server postgresql
 	@command -v npm >/dev/null || scripts/deps.sh npm
 	@# npm ci refuses a lock that lacks other platforms' optional packages (this
 	@# registry has only linux-x64 rollup builds); npm install keeps the locked versions.

@@ -154,7 +154,29 @@ func (c *Cloud) applyReach(se *webrtc.SettingEngine, n transport.Net, loopback b
 	// Pion dials TURN over TCP and TLS through this dialer, which verifies
 	// TURN/TLS certificates against WithTLSConfig's roots.
 	se.SetICEProxyDialer(c.turnDialer())
+	// A relayed pair is taken only when no direct one works, and a direct
+	// pair validates within milliseconds when it exists: Pion's 2 s wait
+	// before nominating a relayed pair only delayed the publisher's media
+	// behind a firewall by 2 s (test/netem, TestFirewallFallbacks). The
+	// server waits as long for the pairs it nominates.
+	se.SetRelayAcceptanceMinWait(relayAcceptanceWait)
 	if p == ICEPolicyAll {
+		if !loopback {
+			// Pion's default network types are UDP only, which leaves a
+			// client behind a firewall that drops UDP with TURN alone:
+			// ICE-TCP (active, to the server's passive candidates) must
+			// be asked for. Found across a real blocked network
+			// (test/netem, TestFirewallFallbacks).
+			se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6,
+				webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
+			// Both are host pairs, which Pion nominates (as the
+			// publisher's controlling agent) the moment the first one
+			// validates: an ICE-TCP check answered a few milliseconds
+			// before the UDP one carried the media over TCP on an open
+			// network in one connection out of three. Waiting a little
+			// lets the UDP pair, better by priority, validate first.
+			se.SetHostAcceptanceMinWait(hostAcceptanceWait)
+		}
 		return nil
 	}
 	// Relay candidates are UDP candidates in ICE's eyes, so UDP stays a
@@ -184,6 +206,14 @@ func (c *Cloud) applyReach(se *webrtc.SettingEngine, n transport.Net, loopback b
 	}
 	return nil
 }
+
+// relayAcceptanceWait is how long a controlling agent waits for a direct
+// pair before it nominates a relayed one.
+const relayAcceptanceWait = 300 * time.Millisecond
+
+// hostAcceptanceWait is how long a controlling agent that tries UDP and
+// ICE-TCP waits before it nominates a direct pair.
+const hostAcceptanceWait = 100 * time.Millisecond
 
 // errUDPBlocked is what a socket under ICEPolicyNoUDP or ICEPolicyRelayTLS
 // gets: the policy plays a firewall that drops UDP.

@@ -31,16 +31,21 @@ type roomSession struct {
 	done   chan struct{}
 
 	// guarded by c.mu
-	state     sessState
-	link      *link // nil while reconnecting
-	sessionID string
-	token     string
-	role      Role
-	remote    map[string]streams // visible users and what they make available
-	local     streams            // what this user makes available, re-announced after a re-enter
-	heartbeat time.Duration
-	timeout   time.Duration
-	exitReq   bool
+	state      sessState
+	link       *link // nil while reconnecting
+	sessionID  string
+	token      string
+	role       Role
+	remote     map[string]streams // visible users and what they make available
+	local      streams            // what this user makes available, re-announced after a re-enter
+	unsent     []string           // local streams whose stream_state a lost link left unanswered (streams.go)
+	heartbeat  time.Duration
+	timeout    time.Duration
+	exitReq    bool
+	target     string // the room owner's signaling URL after a redirect (redirect.go)
+	redirected bool   // the enter was redirected: run enters at target
+
+	hops int // redirects followed for the first enter (reader goroutine)
 
 	media *mediaClient // publisher and subscriber PeerConnections; outlives links
 
@@ -94,7 +99,7 @@ func (s *roomSession) dialCtx(ctx context.Context) (*link, error) {
 	hb, to := s.heartbeat, s.timeout
 	s.c.mu.Unlock()
 	var l *link
-	l, err := dial(ctx, s.c.o.server, s.c.wsHTTPClient(), hb, min(to, s.c.o.connectTimeout), &s.wire, func(m proto.Message) { s.onEvent(l, m) })
+	l, err := dial(ctx, s.serverURL(), s.c.wsHTTPClient(), hb, min(to, s.c.o.connectTimeout), &s.wire, func(m proto.Message) { s.onEvent(l, m) })
 	return l, err
 }
 
@@ -109,13 +114,7 @@ func (s *roomSession) run() {
 		}
 		return
 	}
-	s.c.mu.Lock()
-	s.link = l
-	s.c.mu.Unlock()
-	wait := s.c.o.connectTimeout - time.Since(s.start)
-	l.request(proto.TypeEnter, s.enterRequest(), max(wait, time.Millisecond), ErrCodeConnectServerTimeout, func(m proto.Message) {
-		s.onEntered(l, m)
-	})
+	s.enterOn(l)
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -132,12 +131,37 @@ func (s *roomSession) run() {
 			s.link = nil
 		}
 		s.c.mu.Unlock()
+		if s.takeRedirect() { // redirect.go: enter at the room's owner
+			if l, err = s.dial(); err != nil {
+				if s.end(-1) {
+					s.c.fail(ErrCodeConnectServerTimeout, "cannot reach the room's node: "+err.Error())
+				}
+				return
+			}
+			s.enterOn(l)
+			continue
+		}
 		s.setSignalDown(true)
 		if l = s.reconnect(); l == nil {
 			s.closeLink()
 			return
 		}
 	}
+}
+
+// enterOn sends the first enter on l.
+func (s *roomSession) enterOn(l *link) {
+	s.c.mu.Lock()
+	s.link = l
+	s.c.mu.Unlock()
+	wait := s.c.o.connectTimeout - time.Since(s.start)
+	l.request(proto.TypeEnter, s.enterRequest(), max(wait, time.Millisecond), ErrCodeConnectServerTimeout, func(m proto.Message) {
+		if m.Code == proto.CodeRedirect {
+			s.onRedirect(l, m)
+			return
+		}
+		s.onEntered(l, m)
+	})
 }
 
 func (s *roomSession) closeLink() {
@@ -356,6 +380,9 @@ func (s *roomSession) reconnect() *link {
 		s.c.emit(func(ls Listener) { ls.OnTryToReconnect() })
 		l, kicked, err := s.dialOrKick()
 		s.c.o.log.Debug("reconnect dial", "err", err, "kicked", kicked)
+		if err != nil {
+			s.dropTarget() // the owner is unreachable: ask the configured server again
+		}
 		if err == nil {
 			switch s.resumeOn(l) {
 			case resumeOK:
@@ -441,6 +468,11 @@ func (s *roomSession) resumeOn(l *link) resumeResult {
 			switch {
 			case m.Code == 0:
 				finish(s.recovered(l, m))
+			case m.Code == proto.CodeRedirect:
+				if u, ok := redirectTarget(m); ok {
+					s.setTarget(u, false) // the room lives elsewhere now: resume there
+				}
+				finish(resumeRetry)
 			case m.Code == ErrCodeConnectServerTimeout || m.Code == ErrCodeDisconnected || m.Code == trtc.ErrServerOverloaded:
 				finish(resumeRetry)
 			default:
@@ -481,7 +513,8 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 	s.remote = now
 	exiting := s.state == sExiting
 	reannounce := !resp.Resumed && s.local != (streams{})
-	local := s.local
+	local, unsent := s.local, s.unsent
+	s.unsent = nil
 	s.c.mu.Unlock()
 	s.setSignalDown(false)
 	for u := range before {
@@ -502,6 +535,13 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 		// A fresh enter: the server forgot what we publish.
 		for _, k := range local.list() {
 			s.sendStreamState(l, k, true)
+		}
+	} else {
+		// A resume: the server kept our streams, but changes a lost link
+		// left unanswered may not have reached it. Say them again as
+		// they stand now.
+		for _, k := range unsent {
+			s.sendStreamState(l, k, local.get(k))
 		}
 	}
 	if exiting {

@@ -1,6 +1,8 @@
 package rtc
 
 import (
+	"slices"
+
 	"github.com/rtcengine/rtcengine/internal/proto"
 )
 
@@ -20,6 +22,18 @@ func (s *streams) set(name string, on bool) {
 	case proto.StreamSub:
 		s.sub = on
 	}
+}
+
+func (s streams) get(name string) bool {
+	switch name {
+	case proto.StreamAudio:
+		return s.audio
+	case proto.StreamVideo:
+		return s.video
+	case proto.StreamSub:
+		return s.sub
+	}
+	return false
 }
 
 func (s streams) list() []string {
@@ -72,6 +86,15 @@ func (s *roomSession) sendStreamState(l *link, name string, on bool) {
 			return
 		}
 		s.c.mu.Lock()
+		if m.Code == ErrCodeDisconnected {
+			// No answer: the link went away or the request timed out. The
+			// next connection says it again (recovered); nothing failed.
+			if !slices.Contains(s.unsent, name) {
+				s.unsent = append(s.unsent, name)
+			}
+			s.c.mu.Unlock()
+			return
+		}
 		if on {
 			s.local.set(name, false) // refused: we do not publish it
 		}

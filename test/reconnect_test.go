@@ -100,3 +100,27 @@ func TestServerShutdownTellsClients(t *testing.T) {
 		t.Fatalf("client noticed shutdown after %v", d)
 	}
 }
+
+// TestStreamStateLostWithTheLink: bob mutes his audio just as his signaling
+// path dies, so the change never reaches the server. It is not an error:
+// the resumed session says it again and alice hears of it.
+func TestStreamStateLostWithTheLink(t *testing.T) {
+	e := NewEnv(t, shortDrop(10*time.Second))
+	proxy := NewProxy(t, e.Srv.Addr())
+	alice := e.Join("alice", 904, rtc.SceneVideoCall, 0)
+	bob := e.JoinVia(proxy, "bob", 904)
+	bob.EnableCustomAudioCapture(true)
+	alice.Wait("OnUserAudioAvailable", "bob", true)
+
+	proxy.Freeze() // what bob sends from now on is held, then dropped by the cut
+	bob.MuteLocalAudio(true)
+	proxy.Block(true)
+	proxy.Cut()
+	bob.Wait("OnConnectionLost")
+	proxy.Thaw()
+	proxy.Block(false)
+	bob.Wait("OnConnectionRecovery")
+	alice.Wait("OnUserAudioAvailable", "bob", false)
+	bob.Never(0, "OnError")
+	alice.Never(0, "OnRemoteUserLeaveRoom", "bob")
+}

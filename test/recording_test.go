@@ -389,7 +389,10 @@ func TestRecordingBadInput(t *testing.T) {
 		{"no RecordParams", func(m map[string]any) { delete(m, "RecordParams") }, "", "MissingParameter.RecordParams"},
 		{"no RecordMode", func(m map[string]any) { delete(rp(m), "RecordMode") }, "", "MissingParameter.RecordMode"},
 		{"RecordMode 3", func(m map[string]any) { rp(m)["RecordMode"] = 3 }, "", "InvalidParameter.OutOfRange"},
-		{"mixed not yet", func(m map[string]any) { rp(m)["RecordMode"] = 2 }, "", "UnsupportedOperation"},
+		{"mixed, odd width", func(m map[string]any) {
+			rp(m)["RecordMode"] = 2
+			m["MixTranscodeParams"] = map[string]any{"VideoParams": map[string]any{"Width": 321}}
+		}, "", "InvalidParameter.OutOfRange"},
 		{"numeric room that is not a number", func(m map[string]any) { m["RoomId"] = "abc" }, "", "InvalidParameter.RoomId"},
 		{"RoomIdType 2", func(m map[string]any) { m["RoomIdType"] = 2 }, "", "InvalidParameter.OutOfRange"},
 		{"MaxIdleTime 4", func(m map[string]any) { rp(m)["MaxIdleTime"] = 4 }, "", "InvalidParameter.OutOfRange"},
@@ -405,8 +408,11 @@ func TestRecordingBadInput(t *testing.T) {
 			rp(m)["SubscribeStreamUserIds"] = map[string]any{"SubscribeVideoUserIds": make([]string, 33)}
 		}, "", "InvalidParameter.OutOfRange"},
 		{"unknown field", func(m map[string]any) { rp(m)["Bogus"] = 1 }, "", "UnknownParameter"},
-		{"cloud storage", func(m map[string]any) {
+		{"cloud storage without Region", func(m map[string]any) {
 			m["StorageParams"] = map[string]any{"CloudStorage": map[string]any{"Vendor": 1}}
+		}, "", "MissingParameter.Region"},
+		{"cloud VOD", func(m map[string]any) {
+			m["StorageParams"] = map[string]any{"CloudVod": map[string]any{"TencentVod": map[string]any{}}}
 		}, "", "UnsupportedOperation"},
 		{"Describe without TaskId", nil, "DescribeCloudRecording", "MissingParameter.TaskId"},
 		{"Delete without TaskId", nil, "DeleteCloudRecording", "MissingParameter.TaskId"},

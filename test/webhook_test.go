@@ -404,14 +404,34 @@ func buildSetting(key string) string {
 }
 
 // buildServer builds cmd/rtcengine with this test binary's -race and -tags,
-// so that the build cache has nearly everything already.
+// so that the build cache has nearly everything already. The binary is
+// built once per test binary and shared (TestMain removes it).
 func buildServer(t *testing.T) string {
 	t.Helper()
+	built.once.Do(func() { built.path, built.err = buildServerOnce() })
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
+
+// built is the binary buildServer made.
+var built struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func buildServerOnce() (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = "/usr/local/go/bin/go"
 	}
-	bin := filepath.Join(t.TempDir(), "rtcengine")
+	if built.dir, err = os.MkdirTemp("", "rtcengine-test-bin"); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(built.dir, "rtcengine")
 	args := []string{"build", "-o", bin}
 	if buildSetting("-race") == "true" {
 		args = append(args, "-race")
@@ -421,9 +441,9 @@ func buildServer(t *testing.T) string {
 	}
 	out, err := exec.Command(goBin, append(args, "github.com/rtcengine/rtcengine/cmd/rtcengine")...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
-	return bin
+	return bin, nil
 }
 
 // child is a running `rtcengine serve`.

@@ -278,6 +278,7 @@ func benchFanout(args []string, stdout, stderr io.Writer) int {
 	ramp := fs.Bool("ramp", false, "grow the audience step by step until latency p99 > 50 ms or loss > 1 %")
 	steps := fs.String("steps", "", "comma-separated subscriber counts for --ramp (default 10,25,50,100,150,200,250,300,400,…)")
 	plot := fs.String("plot", "", "with --ramp: write an SVG of latency and CPU per packet against N to this file")
+	edges := fs.Int("edges", 0, "start this many edge servers relaying the origin's room and spread the audience over them (docs/cluster.md)")
 	mf := addMediaFlags(fs, 30*time.Second)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -298,20 +299,41 @@ func benchFanout(args []string, stdout, stderr io.Writer) int {
 			ns = append(ns, n)
 		}
 	}
+	if *edges < 0 || *edges > 8 || (*edges > 0 && (*ramp || *mf.server != "")) {
+		fmt.Fprintln(stderr, "bench fanout: --edges is 0..8, with child servers (no --server) and without --ramp")
+		return 2
+	}
 	_, cfg, done, err := mf.start(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench fanout: %v\n", err)
 		return 1
 	}
 	defer done()
+	const fanoutRoom = 200000
 	title := fmt.Sprintf("bench fanout: 1 anchor (VP8 1.5 Mbps 30 fps + Opus 50 kbps) → N audience, %s window", *mf.duration)
+	if *edges > 0 {
+		stopEdges, err := startEdges(&cfg, *edges, fanoutRoom, stderr) // bench_edges.go
+		if err != nil {
+			fmt.Fprintf(stderr, "bench fanout: %v\n", err)
+			return 1
+		}
+		defer stopEdges()
+		title = fmt.Sprintf("bench fanout: 1 anchor on the origin → N audience over %d edges, %s window", *edges, *mf.duration)
+	}
 	if !*ramp {
-		res, err := bench.RunFanout(cfg, *subs, 200000)
+		run := bench.RunFanout
+		if *edges > 0 {
+			run = bench.RunFanoutEdges
+		}
+		res, err := run(cfg, *subs, fanoutRoom)
 		if err != nil {
 			fmt.Fprintf(stderr, "bench fanout: %v\n", err)
 			return 1
 		}
 		bench.WriteMediaTable(stdout, title, []bench.MediaResult{res})
+		if *edges > 0 {
+			bench.WriteEdgeLine(stdout, *edges, res)
+		}
 		if *mf.asJSON {
 			b, _ := json.Marshal(res)
 			fmt.Fprintln(stdout, string(b))

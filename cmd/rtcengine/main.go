@@ -3,6 +3,7 @@
 //	rtcengine [serve] [flags]          run a node (no arguments: development mode)
 //	rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
 //	rtcengine api ACTION --json '{…}'  sign and send a REST API 3.0 call
+//	rtcengine cluster status --redis ADDR  nodes, load and rooms of a cluster
 //	rtcengine bench join|fanout|conference|messages  load tests
 package main
 
@@ -30,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return apiCmd(args, stdout, stderr)
 	case "bench":
 		return benchCmd(args, stdout, stderr)
+	case "cluster":
+		return clusterCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -42,6 +45,7 @@ const usage = `usage:
   rtcengine [serve] [flags]            run a node; with no flags, a development server on 127.0.0.1:7880
   rtcengine usersig --sdkappid N --key KEY --user ID [--expire 86400]
   rtcengine api ACTION --json '{...}' [--server URL] [--secret-id ID] [--secret-key KEY]
+  rtcengine cluster status --redis ADDR [--cluster-secret S] [--json]   nodes, load and rooms of a cluster
   rtcengine bench join [--users 500] [--rooms 50] [--concurrency 10] [--server URL] [--json]
   rtcengine bench fanout --subscribers N --duration 30s [--ramp] [--server URL] [--json]
   rtcengine bench conference --anchors 8 [--duration 30s] [--server URL] [--json]

@@ -61,6 +61,10 @@ type RecordingRequest struct {
 	MaxFileMinutes  uint64 // 0 = no limit
 	Subscription    RecordingSubscription
 	ResourceExpires uint64
+	// Storage is StorageParams.CloudStorage (nil: local storage only).
+	Storage *CloudStorage
+	// Mix is set for RecordMode 2 (recording_mix.go).
+	Mix *MixRequest
 }
 
 // RecordingFile is one StorageFileList entry.
@@ -69,6 +73,11 @@ type RecordingFile struct {
 	FileName       string `json:"FileName"`
 	TrackType      string `json:"TrackType"`
 	BeginTimeStamp uint64 `json:"BeginTimeStamp"`
+	// UploadStatus (rtcengine's addition, with CloudStorage only): Recording,
+	// Local, Uploading, Uploaded, Retrying or Missing; UploadError is the
+	// last failed attempt's error.
+	UploadStatus string `json:"UploadStatus,omitempty"`
+	UploadError  string `json:"UploadError,omitempty"`
 }
 
 // RecordingTask is what DescribeCloudRecording returns.
@@ -112,6 +121,12 @@ func RegisterRecordingActions(h *Handler, rec Recorder) {
 		if p.SubscribeStreamUserIds != nil {
 			sub = *p.SubscribeStreamUserIds
 		}
+		if err := modifyLayout(ctx, rec, p); err != nil {
+			return nil, err
+		}
+		if p.layout != nil && p.SubscribeStreamUserIds == nil {
+			return map[string]any{"TaskId": *p.TaskID}, nil // a layout change only
+		}
 		if err := rec.ModifyRecording(ctx, p.app, *p.TaskID, sub); err != nil {
 			return nil, err
 		}
@@ -139,10 +154,10 @@ type recordParams struct {
 	SubscribeAbility       *uint64                `json:"SubscribeAbility"`
 }
 
-// storageParams is StorageParams; only its presence is checked here:
-// recordings go to local storage (cloud storage is not implemented).
+// storageParams is StorageParams: CloudStorage (storage.go); CloudVod is
+// not supported.
 type storageParams struct {
-	CloudStorage json.RawMessage `json:"CloudStorage"`
+	CloudStorage *cloudStorage   `json:"CloudStorage"`
 	CloudVod     json.RawMessage `json:"CloudVod"`
 }
 
@@ -232,7 +247,9 @@ func (p *createRecordingParams) Validate() error {
 	switch *rp.RecordMode {
 	case 1:
 	case 2:
-		return Errorf(CodeUnsupportedOperation, "RecordMode 2 (mixed recording) is not supported yet; use RecordMode 1 (single stream).")
+		if r.Mix, err = parseMix(p.MixTranscodeParams, p.MixLayoutParams, rp); err != nil {
+			return err
+		}
 	default:
 		return Errorf(CodeOutOfRange, "RecordParams.RecordMode must be 1 (single stream) or 2 (mixed), not %d.", *rp.RecordMode)
 	}
@@ -243,6 +260,7 @@ func (p *createRecordingParams) Validate() error {
 		}
 		r.MaxIdleTime = *rp.MaxIdleTime
 	}
+	r.OutputFormat = 3 // absent: split files (mp4); Tencent's default is 0 (hls)
 	for _, f := range []struct {
 		name string
 		v    *uint64
@@ -278,9 +296,16 @@ func (p *createRecordingParams) Validate() error {
 		}
 		r.Subscription = *rp.SubscribeStreamUserIds
 	}
-	if sp := p.StorageParams; sp != nil && (len(sp.CloudStorage) > 0 && string(sp.CloudStorage) != "null" ||
-		len(sp.CloudVod) > 0 && string(sp.CloudVod) != "null") {
-		return Errorf(CodeUnsupportedOperation, "StorageParams.CloudStorage and CloudVod are not supported yet: recordings are kept in the server's data directory.")
+	if sp := p.StorageParams; sp != nil {
+		if len(sp.CloudVod) > 0 && string(sp.CloudVod) != "null" {
+			return Errorf(CodeUnsupportedOperation, "StorageParams.CloudVod (Tencent VOD) is not supported; use CloudStorage with an S3-compatible bucket.")
+		}
+		if sp.CloudStorage == nil {
+			return Errorf(CodeMissingCloudStorage, "StorageParams needs CloudStorage.")
+		}
+		if r.Storage, err = sp.CloudStorage.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -345,11 +370,15 @@ type modifyRecordingParams struct {
 	SubscribeStreamUserIds *RecordingSubscription `json:"SubscribeStreamUserIds"`
 	MixLayoutParams        json.RawMessage        `json:"MixLayoutParams"`
 
-	app trtc.SDKAppID
+	app    trtc.SDKAppID
+	layout *MixLayoutRequest // recording_mix.go
 }
 
 func (p *modifyRecordingParams) Validate() (err error) {
 	if p.app, err = validateTask(p.SDKAppID, p.TaskID); err != nil {
+		return err
+	}
+	if err := p.validateLayout(); err != nil {
 		return err
 	}
 	if p.SubscribeStreamUserIds != nil {

@@ -25,6 +25,9 @@ type MediaConfig struct {
 	// Profile, when set, receives the server's CPU profile over the
 	// measurement window (/debug/pprof/profile, development mode).
 	Profile io.Writer
+	// Edges, when set, are nodes that relay Server's rooms (edges.go):
+	// receivers enter them in turn instead of Server.
+	Edges []Edge
 }
 
 // MediaResult is what a media benchmark reports for one load.
@@ -52,6 +55,11 @@ type MediaResult struct {
 	VideoLatency LatencySummary `json:"video_latency"`
 	AudioLatency LatencySummary `json:"audio_latency"`
 
+	// With edges: their CPU together (% of one core) and per packet they
+	// forwarded to receivers; ServerCPU is then the origin's.
+	EdgeCPU          float64 `json:"edge_cpu_percent,omitempty"`
+	EdgeCPUPerPacket float64 `json:"edge_cpu_per_packet_us,omitempty"`
+
 	MemoryPerSubKiB float64 `json:"memory_per_subscriber_kib"`
 	MemoryExact     bool    `json:"memory_exact"`
 	ServerBefore    Memory  `json:"server_before"`
@@ -63,6 +71,7 @@ func (r MediaResult) P99() float64 { return max(r.VideoLatency.P99, r.AudioLaten
 
 // mediaUser is one SDK instance of a media plan.
 type mediaUser struct {
+	server  string // base URL to enter through; "" is MediaConfig.Server
 	id      string
 	role    rtc.Role
 	publish bool
@@ -287,7 +296,11 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 	enter := func(i int) {
 		u := plan.users[i]
 		l := &enterListener{done: make(chan struct{})}
-		c := rtc.NewCloud(rtc.WithServer(url))
+		at := url
+		if u.server != "" {
+			at = "ws" + u.server[len("http"):]
+		}
+		c := rtc.NewCloud(rtc.WithServer(at))
 		c.SetListener(l)
 		clouds[i], listeners[i] = c, l
 		if u.receive {
@@ -403,6 +416,7 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 		}()
 	}
 	cpu0, cpuErr := readCPU(cfg.ServerCPU)
+	edge0, edgeErr := edgesCPU(cfg.Edges)
 	self0, _ := SelfCPU()
 	t0 := time.Now()
 	w.from.Store(int64(w.now()))
@@ -414,6 +428,7 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 	w.to.Store(int64(w.now()))
 	secs := time.Since(t0).Seconds()
 	cpu1, cpuErr1 := readCPU(cfg.ServerCPU)
+	edge1, edgeErr1 := edgesCPU(cfg.Edges)
 	self1, _ := SelfCPU()
 	// Frames sent before the window closed have a second to arrive; later
 	// ones count as lost.
@@ -473,6 +488,12 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 		res.ServerCPU = round3(100 * (cpu1 - cpu0).Seconds() / secs)
 		if res.PacketsForwarded > 0 {
 			res.CPUPerPacketUs = round3(float64((cpu1 - cpu0).Microseconds()) / float64(res.PacketsForwarded))
+		}
+	}
+	if len(cfg.Edges) > 0 && edgeErr == nil && edgeErr1 == nil && secs > 0 {
+		res.EdgeCPU = round3(100 * (edge1 - edge0).Seconds() / secs)
+		if res.PacketsForwarded > 0 {
+			res.EdgeCPUPerPacket = round3(float64((edge1 - edge0).Microseconds()) / float64(res.PacketsForwarded))
 		}
 	}
 	res.LoadCPU = round3(100 * (self1 - self0).Seconds() / secs)

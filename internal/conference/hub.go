@@ -121,6 +121,7 @@ func (h *Hub) register(p *Participant) {
 			}
 			rs.parts[p.user] = p
 			h.parts[p.session] = p
+			h.notifyMember(p, false) // members.go
 			h.refreshSubscriber(rs, p)
 			h.follow(rs)
 		}
@@ -178,6 +179,7 @@ func (h *Hub) StreamChanged(r room.RoomInfo, m room.MemberInfo, s room.Stream, o
 		case room.StreamSub:
 			p.avail.Sub = on
 		}
+		h.notifyMember(p, false) // members.go
 		if pub := h.rooms[r.Key].tracks[trackKey{p.user, s}]; pub != nil {
 			h.refreshTrack(h.rooms[r.Key], pub)
 		}
@@ -187,6 +189,7 @@ func (h *Hub) StreamChanged(r room.RoomInfo, m room.MemberInfo, s room.Stream, o
 // RoleChanged implements room.Observer: an anchor that becomes audience
 // stops publishing (its streams were cleared by the room).
 func (h *Hub) RoleChanged(_ room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	h.loop.Post(func() { h.roleChanged(m.Session) }) // members.go
 	if m.Role != trtc.RoleAudience {
 		return
 	}
@@ -230,6 +233,7 @@ func (h *Hub) dropLocked(p *Participant) {
 			h.follow(rs) // viewers of p move to another anchor
 		}
 	}
+	h.notifyMember(p, true) // members.go
 	p.gone = true
 	p.downs = map[sfu.TrackID]*down{}
 	if peer := p.peerOrNil(); peer != nil {

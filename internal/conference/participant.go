@@ -33,6 +33,8 @@ type Participant struct {
 	downs  map[sfu.TrackID]*down
 	bwe    int     // subscriber bandwidth estimate, bps; 0 = none yet
 	viewer *viewer // set for a playback-only participant (viewer.go)
+	// announced: member watchers have heard of it as an anchor (members.go)
+	announced bool
 }
 
 // prefs overrides the automatic receive mode for one remote user.

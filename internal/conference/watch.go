@@ -38,8 +38,9 @@ func (f WatcherFunc) TrackChanged(s TrackState) { f(s) }
 type watch struct{ w Watcher }
 
 // Watch installs w for the room key; it first hears every stream already
-// published, then every change. The returned function uninstalls it; after
-// it returns w is not called again.
+// published, then every change. A w that is also a MemberWatcher first
+// hears the room's anchors, then their changes. The returned function
+// uninstalls it; after it returns w is not called again.
 func (h *Hub) Watch(key trtc.RoomKey, w Watcher) (stop func()) {
 	x := &watch{w: w}
 	h.loop.Call(func() {
@@ -50,6 +51,7 @@ func (h *Hub) Watch(key trtc.RoomKey, w Watcher) (stop func()) {
 			h.watchers[key] = map[*watch]bool{}
 		}
 		h.watchers[key][x] = true
+		h.replayMembers(key, w) // members.go
 		if rs := h.rooms[key]; rs != nil {
 			for _, pub := range rs.tracks {
 				w.TrackChanged(stateOf(pub, false))

@@ -104,6 +104,11 @@ type Config struct {
 	// Redis is the address of the Redis server that makes a cluster
 	// ("host:port" or a redis:// URL); empty runs a single node.
 	Redis string `yaml:"redis"`
+	// Postgres is the PostgreSQL database (a postgres:// URL or a
+	// keyword=value list) that holds the history store and the webhook
+	// outbox instead of the data directory, shared by a cluster's nodes
+	// (postgres.go); empty keeps them under DataDir.
+	Postgres string `yaml:"postgres"`
 	// Dev enables development mode: generated keys are printed and
 	// /dev/usersig hands out UserSigs to anybody.
 	Dev bool `yaml:"dev"`
@@ -121,6 +126,8 @@ type Config struct {
 	TLS TLS `yaml:"tls"`
 	// TURN is the embedded TURN server (reach.go).
 	TURN TURN `yaml:"turn"`
+	// Cluster configures cluster mode, on when Redis is set (cluster.go).
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Defaults that are not limits.

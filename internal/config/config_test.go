@@ -298,7 +298,7 @@ limits:
 		},
 		{
 			name: "every other flag",
-			args: []string{"--sdkappid", "5", "--sdk-secret", "s", "--node-ip", "203.0.113.7", "--data-dir", "/srv/rtc", "--redis", "redis://10.0.0.1:6379/0"},
+			args: []string{"--sdkappid", "5", "--sdk-secret", "s", "--node-ip", "203.0.113.7", "--data-dir", "/srv/rtc", "--redis", "redis://10.0.0.1:6379/0", "--cluster-secret", "0123456789abcdef"},
 			env:  []string{"RTCENGINE_NODE_IP=198.51.100.1", "RTCENGINE_REDIS=127.0.0.1:6379"},
 			check: func(t *testing.T, c Config) {
 				if c.NodeIP != "203.0.113.7" || c.DataDir != "/srv/rtc" || c.Redis != "redis://10.0.0.1:6379/0" {
@@ -474,9 +474,12 @@ func TestValidate(t *testing.T) {
 		{"node ip", func(c *Config) { c.NodeIP = "2001:db8::1" }, ""},
 		{"node ip host name", func(c *Config) { c.NodeIP = "media.example.com" }, "node_ip"},
 		{"no data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
-		{"redis host:port", func(c *Config) { c.Redis = "redis.internal:6379" }, ""},
-		{"redis URL", func(c *Config) { c.Redis = "rediss://user:pw@redis.internal:6380/2" }, ""},
-		{"redis socket", func(c *Config) { c.Redis = "unix:///run/redis.sock" }, ""},
+		{"redis host:port", func(c *Config) { c.Redis = "redis.internal:6379"; c.Cluster.Secret = "0123456789abcdef" }, ""},
+		{"redis URL", func(c *Config) {
+			c.Redis = "rediss://user:pw@redis.internal:6380/2"
+			c.Cluster.Secret = "0123456789abcdef"
+		}, ""},
+		{"redis socket", func(c *Config) { c.Redis = "unix:///run/redis.sock"; c.Cluster.Secret = "0123456789abcdef" }, ""},
 		{"redis without port", func(c *Config) { c.Redis = "redis.internal" }, "redis"},
 		{"redis other scheme", func(c *Config) { c.Redis = "http://redis.internal:6379" }, "redis"},
 		{"log level", func(c *Config) { c.LogLevel = "DEBUG" }, ""},

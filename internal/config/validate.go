@@ -53,7 +53,9 @@ func (c *Config) Validate() error {
 	v.apps(c.Apps)
 	v.limits(&c.Limits)
 	v.webhook(&c.Webhook)
-	v.reach(c) // reach.go
+	v.reach(c)    // reach.go
+	v.cluster(c)  // cluster.go
+	v.postgres(c) // postgres.go
 	return errors.Join(v.errs...)
 }
 

@@ -32,4 +32,14 @@ var (
 	ErrTooManyPatterns = errors.New("egress: too many user id patterns")
 	// ErrUnsupportedCodec: the track's codec is not one this recorder remuxes.
 	ErrUnsupportedCodec = errors.New("egress: unsupported codec")
+	// ErrBadLayout: a mixed recording's layout does not fit its canvas.
+	ErrBadLayout = errors.New("egress: invalid mix layout")
+	// ErrNotMixed: a layout was given for a task that does not mix.
+	ErrNotMixed = errors.New("egress: not a mixed recording")
+	// ErrBadStorage: CloudStorage cannot make an S3 client.
+	ErrBadStorage = errors.New("egress: invalid cloud storage")
+	// ErrLiveLimit: Config.MaxLive live streams are being served.
+	ErrLiveLimit = errors.New("egress: too many live streams")
+	// ErrNoStream: the user publishes no video to play live.
+	ErrNoStream = errors.New("egress: no such live stream")
 )

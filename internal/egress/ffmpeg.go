@@ -32,6 +32,10 @@ type workerSpec struct {
 	outFormat string // "webm" or "ogg"
 	segment   time.Duration
 	onFile    func(path string) // a new output file was opened
+	onDone    func(path string) // an output file is complete (formats.go)
+	// args, if set, replaces the output arguments after "-i pipe:0"
+	// (formats.go).
+	args []string
 }
 
 // startWorker starts ffmpeg for spec.
@@ -39,17 +43,12 @@ func startWorker(spec workerSpec) (*worker, error) {
 	args := []string{
 		"-hide_banner", "-loglevel", "info", "-nostats",
 		"-f", spec.inFormat, "-i", "pipe:0",
-		"-map", "0", "-c", "copy",
-		"-f", "segment", "-segment_format", spec.outFormat,
-		"-segment_time", fmt.Sprintf("%.3f", spec.segment.Seconds()),
-		"-reset_timestamps", "1",
 	}
-	if spec.outFormat == "mp4" {
-		// Fragmented MP4: everything written so far stays playable if the
-		// server dies before the file is closed.
-		args = append(args, "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof")
+	if spec.args != nil {
+		args = append(args, spec.args...)
+	} else {
+		args = append(args, segmentArgs(spec.outFormat, spec.segment, spec.pattern)...)
 	}
-	args = append(args, "-y", spec.pattern)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("egress: pipe: %w", err)
@@ -75,7 +74,7 @@ func startWorker(spec workerSpec) (*worker, error) {
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		w.readLog(errR, spec.onFile)
+		w.readLog(errR, spec.onFile, &completion{done: spec.onDone})
 	}()
 	go func() {
 		<-logDone
@@ -87,8 +86,9 @@ func startWorker(spec workerSpec) (*worker, error) {
 
 // readLog follows ffmpeg's log: the segment muxer logs "Opening '<path>'
 // for writing" for every file it starts.
-func (w *worker) readLog(r io.ReadCloser, onFile func(string)) {
+func (w *worker) readLog(r io.ReadCloser, onFile func(string), c *completion) {
 	defer r.Close()
+	defer c.exited()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
 	for sc.Scan() {
@@ -99,6 +99,7 @@ func (w *worker) readLog(r io.ReadCloser, onFile func(string)) {
 			if onFile != nil {
 				onFile(path)
 			}
+			c.opened(path)
 		}
 	}
 	_, _ = io.Copy(io.Discard, r)

@@ -55,6 +55,8 @@ func (t *Task) saveState(status Status, leaveCode int) error {
 // found on disk and RECORDER_STOP with LeaveCode 100 — and stays
 // describable, as Exited, for its retention. Call it once, before Create.
 func (s *Service) Recover() (int, error) {
+	// Live HLS streams a crash left behind are of no use to anyone.
+	_ = os.RemoveAll(filepath.Join(s.cfg.Dir, "live"))
 	records, err := filepath.Glob(filepath.Join(s.cfg.Dir, "*", "*", stateFile))
 	if err != nil {
 		return 0, err
@@ -68,7 +70,13 @@ func (s *Service) Recover() (int, error) {
 			continue
 		}
 		var rec taskRecord
-		if err := json.Unmarshal(b, &rec); err != nil || rec.TaskID == "" || rec.Status == StatusExited.String() {
+		if err := json.Unmarshal(b, &rec); err != nil || rec.TaskID == "" {
+			continue
+		}
+		if rec.Status == StatusExited.String() {
+			if err := s.recoverUploads(path, rec); err != nil {
+				errs = append(errs, fmt.Errorf("egress: %s: %w", path, err))
+			}
 			continue
 		}
 		key, err := trtc.NewRoomKey(trtc.SDKAppID(rec.App), uint64(rec.RoomNum), rec.RoomStr)
@@ -91,6 +99,9 @@ func (s *Service) Recover() (int, error) {
 			errs = append(errs, err)
 		}
 		t.reportEnd(LeaveFailed, true)
+		if err := s.resumeUploads(t); err != nil {
+			errs = append(errs, fmt.Errorf("egress: %s: uploads: %w", path, err))
+		}
 		time.AfterFunc(t.p.Retention, func() {
 			s.mu.Lock()
 			delete(s.tasks, t.id)
@@ -117,6 +128,10 @@ func filesIn(dir string) []StorageFile {
 		}
 		base := strings.TrimSuffix(name, filepath.Ext(name))
 		parts := strings.Split(base, "_")
+		if f, ok := mixFileOf(name, parts); ok { // mixtask.go
+			out = append(out, f)
+			continue
+		}
 		if len(parts) < 5 {
 			continue
 		}

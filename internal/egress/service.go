@@ -72,9 +72,20 @@ type Config struct {
 	// DefaultFileDuration splits files when the task sets no
 	// MaxMediaFileDuration (default 24 h, the longest allowed).
 	DefaultFileDuration time.Duration
-	Media               Media
-	Events              Events
-	Logger              *slog.Logger
+	// NewStore makes the object store of a task's CloudStorage (default
+	// NewS3Store).
+	NewStore func(CloudStorage) (ObjectStore, error)
+	// UploadRetryMin and UploadRetryMax bound the backoff between upload
+	// attempts while the storage fails (defaults 1 s and 60 s).
+	UploadRetryMin, UploadRetryMax time.Duration
+	// LiveSegment is the target segment length of live HLS (default 1 s);
+	// LiveIdle stops a live stream nobody fetched for this long (default
+	// 30 s); MaxLive bounds live streams served at once (default 50).
+	LiveSegment, LiveIdle time.Duration
+	MaxLive               int
+	Media                 Media
+	Events                Events
+	Logger                *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -99,6 +110,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c = c.withStorageDefaults()
 	return c
 }
 
@@ -110,6 +122,12 @@ type Service struct {
 	// workerStarted, if set, hears every ffmpeg started (tests).
 	workerStarted func(pid int)
 
+	// ctx ends when the service closes: uploads stop (their queues are
+	// kept on disk) and live streams end.
+	ctx    context.Context
+	cancel context.CancelFunc
+	live   liveStreams
+
 	mu      sync.Mutex
 	tasks   map[string]*Task
 	running int
@@ -119,7 +137,8 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	cfg = cfg.withDefaults()
-	return &Service{cfg: cfg, log: cfg.Logger, tasks: map[string]*Task{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{cfg: cfg, log: cfg.Logger, tasks: map[string]*Task{}, ctx: ctx, cancel: cancel}
 }
 
 func newTaskID() string {
@@ -155,6 +174,12 @@ func (s *Service) Create(p TaskParams) (string, error) {
 		known: map[sfu.TrackID]trackInfo{}, recs: map[sfu.TrackID]*trackRec{}, warned: map[sfu.TrackID]bool{},
 		exited: make(chan struct{}),
 	}
+	if p.live != nil {
+		t.dir = p.live.dir
+	}
+	if p.Mix != nil {
+		t.mix = newMixer(t, *p.Mix)
+	}
 	s.tasks[id] = t
 	s.running++
 	s.mu.Unlock()
@@ -165,6 +190,13 @@ func (s *Service) Create(p TaskParams) (string, error) {
 		s.mu.Unlock()
 		return "", fmt.Errorf("egress: recording directory: %w", err)
 	}
+	if err := t.startUploads(); err != nil {
+		s.mu.Lock()
+		delete(s.tasks, id)
+		s.running--
+		s.mu.Unlock()
+		return "", err
+	}
 	if err := t.saveState(StatusInProgress, 0); err != nil {
 		s.mu.Lock()
 		delete(s.tasks, id)
@@ -173,6 +205,9 @@ func (s *Service) Create(p TaskParams) (string, error) {
 		return "", fmt.Errorf("egress: recording state: %w", err)
 	}
 	s.emit(t, EventRecorderStart, map[string]any{"Status": 0})
+	if t.p.Storage != nil {
+		s.emit(t, EventUploadStart, map[string]any{"Status": 0})
+	}
 	t.mu.Lock()
 	t.checkIdleLocked()
 	t.mu.Unlock()
@@ -283,14 +318,17 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	for _, t := range all {
 		if err := t.wait(ctx); err != nil {
+			s.cancel()
 			return err
 		}
 	}
+	s.cancel()
+	s.waitUploads(ctx)
 	return nil
 }
 
 func (s *Service) emit(t *Task, typ int, payload map[string]any) {
-	if s.cfg.Events == nil {
+	if s.cfg.Events == nil || t.p.live != nil {
 		return
 	}
 	s.cfg.Events.RecordingEvent(Event{Type: typ, TaskID: t.id, Room: t.p.Room, UserID: t.p.UserID, At: time.Now(), Payload: payload})

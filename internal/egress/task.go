@@ -64,6 +64,16 @@ type TaskParams struct {
 	OutputFormat    int
 	// Retention: how long Describe still answers after the task ended.
 	Retention time.Duration
+	// Output is what single-stream tracks are recorded as (formats.go).
+	Output Output
+	// Storage, if set, is the bucket the files are uploaded to as they
+	// complete (upload.go).
+	Storage *CloudStorage
+	// live makes the task the source of a live HLS stream (live.go).
+	live *liveStream
+	// Mix, if set, makes the task a mixed recording (RecordMode 2,
+	// mixer.go) of one composite file set instead of a file per track.
+	Mix *MixParams
 }
 
 // StorageFile is one recorded file (DescribeCloudRecording StorageFileList).
@@ -74,6 +84,9 @@ type StorageFile struct {
 	MediaID   string // "main" or "aux"
 	// BeginTimeStamp is Unix ms of the file's first media.
 	BeginTimeStamp int64
+	// UploadState is one of the Upload* states with CloudStorage ("" for
+	// local storage); UploadError is the last failed attempt's error.
+	UploadState, UploadError string
 }
 
 // TaskInfo is a snapshot of a task.
@@ -127,6 +140,8 @@ type Task struct {
 	failed    bool
 	unwatch   func()
 	exited    chan struct{}
+	up        *uploader // nil: local storage only
+	mix       *mixer    // nil: single-stream recording
 }
 
 // TrackChanged implements conference.Watcher; it runs on the hub's loop.
@@ -156,7 +171,10 @@ func (t *Task) wants(ti trackInfo) bool {
 		return t.p.StreamType != StreamVideoOnly && t.p.Filter.Audio(ti.user) &&
 			isCodec(ti.track, "audio/opus")
 	}
-	return t.p.StreamType != StreamAudioOnly && t.p.Filter.Video(ti.user) &&
+	if t.p.live != nil && ti.stream != room.StreamVideo {
+		return false // a live stream plays the camera only
+	}
+	return t.p.StreamType != StreamAudioOnly && t.p.Filter.Video(ti.user) && t.mix.wantsStream(ti.stream) &&
 		(isCodec(ti.track, "video/vp8") || isCodec(ti.track, "video/h264"))
 }
 
@@ -195,6 +213,7 @@ func (t *Task) applyLocked(id sfu.TrackID) {
 			delete(t.recs, id)
 			t.retired = append(t.retired, rec)
 			go rec.untap()
+			t.mix.remove(rec)
 		}
 		if ok && rec == nil && !supported(ti.track) && !t.warned[id] {
 			t.warned[id] = true
@@ -207,11 +226,14 @@ func (t *Task) applyLocked(id sfu.TrackID) {
 		rec = newTrackRec(t, ti)
 		rec.avail.Store(ti.available)
 		t.recs[id] = rec
+		t.mix.add(rec)
+		t.mix.setAvailable(rec, ti.available)
 		go rec.run()
 		rec.untap = ti.track.AddTap(rec)
 		return
 	}
 	rec.avail.Store(ti.available)
+	t.mix.setAvailable(rec, ti.available)
 }
 
 // checkIdleLocked runs the idle timer while nothing is recorded.
@@ -312,10 +334,15 @@ func (t *Task) stop(code int) {
 	for _, r := range retired {
 		<-r.done
 	}
+	t.mix.stop()
 	t.mu.Lock()
 	t.status = StatusExited
 	failed := t.failed
+	up := t.up
 	t.mu.Unlock()
+	if up != nil {
+		up.finish()
+	}
 	if err := t.saveState(StatusExited, code); err != nil {
 		t.svc.log.Warn("recording state not saved", "task", t.id, "err", err)
 	}
@@ -348,9 +375,18 @@ func (t *Task) reportEnd(code int, failed bool) {
 func (t *Task) info() TaskInfo {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	files := append([]StorageFile(nil), t.files...)
+	if t.up != nil {
+		for i := range files {
+			files[i].UploadState, files[i].UploadError = t.up.state(files[i].FileName)
+			if files[i].UploadState == "" {
+				files[i].UploadState = UploadRecording
+			}
+		}
+	}
 	return TaskInfo{
 		ID: t.id, Room: t.p.Room, UserID: t.p.UserID, Status: t.status,
-		Files: append([]StorageFile(nil), t.files...), Dir: t.dir,
+		Files: files, Dir: t.dir,
 		LeaveCode: t.leaveCode, Restarts: t.restarts, Failed: t.failed,
 	}
 }

@@ -66,6 +66,7 @@ type trackRec struct {
 	resync    bool      // the SSRC changed: the next packet's timestamp starts anew
 	lastPkt   time.Time // arrival of the newest accepted packet
 	lastWall  time.Time // when the newest packet was handled
+	lastKeyRq time.Time // live streams: the last periodic keyframe request
 }
 
 func newTrackRec(t *Task, st trackInfo) *trackRec {
@@ -113,7 +114,7 @@ func (r *trackRec) mediaID() string {
 func (r *trackRec) run() {
 	defer close(r.done)
 	defer r.closeWorker()
-	tick := time.NewTicker(flushInterval)
+	tick := time.NewTicker(r.flushEvery())
 	defer tick.Stop()
 	for {
 		select {
@@ -121,7 +122,8 @@ func (r *trackRec) run() {
 			r.accept(pkt, time.Now())
 		case now := <-tick.C:
 			r.order.release(now, r.handle) // a gap nobody repaired
-			if time.Since(r.lastFlush) >= flushInterval {
+			r.liveKeyframe(now)
+			if time.Since(r.lastFlush) >= r.flushEvery() {
 				r.flush()
 			}
 		case <-r.ended:
@@ -235,6 +237,9 @@ func (r *trackRec) handle(b []byte) {
 }
 
 func (r *trackRec) writeVideo(frame []byte, ext int64) {
+	if r.task.mix != nil && !r.mixFresh() {
+		return // not shown in the mix, or its decoder is being replaced (mixtask.go)
+	}
 	if r.w == nil {
 		fourcc, out := "VP80", "webm"
 		var w, h uint16
@@ -327,14 +332,22 @@ func (r *trackRec) flush() {
 
 // start launches ffmpeg for a new set of files.
 func (r *trackRec) start(in, out string) bool {
+	if r.task.mix != nil {
+		return r.startMixDecoder() // mixed recording: a decoder instead of files (mixtask.go)
+	}
 	begin := time.Now()
-	name := fmt.Sprintf("%s_%s_%s_%d_%%03d.%s", r.user, r.mediaID(), r.trackType(), begin.UnixMilli(), out)
-	pattern := filepath.Join(r.task.dir, name)
+	base := filepath.Join(r.task.dir, fmt.Sprintf("%s_%s_%s_%d", r.user, r.mediaID(), r.trackType(), begin.UnixMilli()))
+	pattern := base + "_%03d." + out
 	first := true
 	w, err := startWorker(workerSpec{
 		ffmpeg: r.task.svc.cfg.FFmpeg, inFormat: in, outFormat: out, pattern: pattern,
 		segment: r.task.p.MaxFileDuration,
+		args:    r.outputArgs(base, out, pattern, begin),
+		onDone:  r.task.fileDone,
 		onFile: func(path string) {
+			if path = r.task.listedFile(path); path == "" {
+				return
+			}
 			at := time.Now()
 			if first {
 				at, first = begin, false

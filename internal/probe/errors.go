@@ -14,6 +14,9 @@ var (
 	// ErrUnverified: no datagram from the client echoed the server's
 	// cookie yet, so its address is not proven.
 	ErrUnverified = errors.New("probe: client address not verified (no ping with the cookie arrived)")
+	// ErrAttached: the test already has a data channel, or already took
+	// datagrams on the media port.
+	ErrAttached = errors.New("probe: speed test already has a transport")
 	// ErrBadRequest: a rate, duration or size out of range.
 	ErrBadRequest = errors.New("probe: rate or duration out of range")
 )

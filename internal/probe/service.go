@@ -52,6 +52,7 @@ type test struct {
 	// guarded by Service.mu
 	addr     netip.AddrPort // where the client's datagrams come from (bound by the first)
 	verified bool           // the client echoed the cookie from addr: it really is there
+	channel  ChannelSender  // set when the test runs over a data channel (channel.go)
 	up       Receiver
 	sending  bool
 }
@@ -153,6 +154,12 @@ func (s *Service) HandleDatagram(b []byte, from netip.AddrPort) bool {
 		return true
 	}
 	switch {
+	case t.channel != nil:
+		// The test runs over its data channel: UDP with its token is
+		// somebody else's.
+		s.mu.Unlock()
+		s.unknown.Add(1)
+		return true
 	case !t.addr.IsValid():
 		t.addr = from
 	case t.addr != from:
@@ -162,21 +169,27 @@ func (s *Service) HandleDatagram(b []byte, from netip.AddrPort) bool {
 		s.unknown.Add(1)
 		return true
 	}
-	if p.Cookie == t.cookie {
-		t.verified = true
-	}
-	var pong []byte
-	switch p.Type {
-	case TypePing:
-		pong = Packet{Type: TypePong, Token: t.token, Seq: p.Seq, Sent: uint64(now.UnixMicro()), Echo: p.Sent, Cookie: t.cookie, Size: MinSize}.Append(nil)
-	case TypeUp:
-		t.up.Add(p.Seq, p.Sent, p.Size, now)
-	}
+	pong := s.take(t, p, now)
 	s.mu.Unlock()
 	if pong != nil {
 		s.transmit(pong, from)
 	}
 	return true
+}
+
+// take measures a datagram of test t from its client and returns the pong
+// to answer it with, if any (Service.mu held).
+func (s *Service) take(t *test, p Packet, now time.Time) []byte {
+	if p.Cookie == t.cookie {
+		t.verified = true
+	}
+	switch p.Type {
+	case TypePing:
+		return Packet{Type: TypePong, Token: t.token, Seq: p.Seq, Sent: uint64(now.UnixMicro()), Echo: p.Sent, Cookie: t.cookie, Size: MinSize}.Append(nil)
+	case TypeUp:
+		t.up.Add(p.Seq, p.Sent, p.Size, now)
+	}
+	return nil
 }
 
 // Upload reports what arrived of the sent packets the client sent up.
@@ -213,8 +226,11 @@ func (s *Service) Download(ctx context.Context, tok Token, kbps int, d time.Dura
 		return 0, err
 	}
 	t.sending = true
-	to, token := t.addr, t.token
+	to, token, ch := t.addr, t.token, t.channel
 	s.mu.Unlock()
+	if ch != nil {
+		size = min(size, ChannelMaxSize)
+	}
 	defer func() {
 		s.mu.Lock()
 		t.sending = false
@@ -236,7 +252,11 @@ func (s *Service) Download(ctx context.Context, tok Token, kbps int, d time.Dura
 		// Send what the rate allows up to now (catching up on late ticks).
 		for due := int(bytesPerSec * el.Seconds() / float64(size)); sent <= due && el < d; sent++ {
 			buf = Packet{Type: TypeDown, Token: token, Seq: uint32(sent), Sent: uint64(time.Now().UnixMicro()), Size: size}.Append(buf[:0])
-			s.transmit(buf, to)
+			if ch != nil {
+				ch(buf) // a full channel drops it, as a full socket would
+			} else {
+				s.transmit(buf, to)
+			}
 		}
 		if el >= d {
 			return sent, nil

@@ -20,7 +20,18 @@ type SpeedTestRequest struct {
 	ExpectedUpBandwidth   int    `json:"expectedUpBandwidth,omitempty"`   // kbps, 0 = no upload phase
 	ExpectedDownBandwidth int    `json:"expectedDownBandwidth,omitempty"` // kbps, 0 = no download phase
 	Scene                 int    `json:"scene"`                           // 1 delay, 2 delay and bandwidth, 3 online chorus
+	// Transport is "udp" (or empty: probe datagrams on the media port) or
+	// "datachannel": the same datagrams as messages of an unordered,
+	// unreliable data channel on a PeerConnection that SDP offers.
+	Transport string `json:"transport,omitempty"`
+	SDP       string `json:"sdp,omitempty"` // the datachannel transport's offer
 }
+
+// Speed test transports.
+const (
+	SpeedTestUDP         = "udp"
+	SpeedTestDataChannel = "datachannel"
+)
 
 // SpeedTestResponse tells the client where and how to probe.
 type SpeedTestResponse struct {
@@ -33,6 +44,8 @@ type SpeedTestResponse struct {
 	// enter response: a test outlasts the server's timeout.
 	HeartbeatMs int64 `json:"heartbeatMs"`
 	TimeoutMs   int64 `json:"timeoutMs"`
+	// SDP is the answer to a datachannel transport's offer.
+	SDP string `json:"sdp,omitempty"`
 }
 
 // SpeedTestUp ends the upload phase: the client sent Sent datagrams.

@@ -78,6 +78,8 @@ type Manager struct {
 	rooms    map[trtc.RoomKey]*Room
 	sessions map[SessionID]*Member
 	closed   bool
+
+	taps messageTaps // listeners of custom messages (msgtap.go)
 }
 
 // NewManager returns an empty room service. clock and obs may be nil.

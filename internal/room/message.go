@@ -182,6 +182,7 @@ func (m *Member) SendMessage(cmdID int, data []byte, seq uint32) (assigned uint3
 	st.lastSeq[cmdID] = seq
 	msg := &Message{UserID: m.userID, CmdID: cmdID, Seq: seq, Data: data}
 	r.appendMessageLocked(msg)
+	r.mgr.taps.deliver(r.key, msg) // msgtap.go
 	for _, o := range r.members {
 		if o != m && o.userID != m.userID {
 			r.deliverMessageLocked(o, msg)

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rtcengine/rtcengine/internal/api"
 	"github.com/rtcengine/rtcengine/internal/config"
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/room"
@@ -15,22 +17,67 @@ import (
 )
 
 // history records the node's rooms, user sessions and the SDKs' quality
-// reports in the embedded store under the data directory; the Describe
-// actions read it. As a room.Observer it is called with room locks held:
-// each call only queues a record (store.SQLite never blocks).
+// reports in the history store — the embedded one under the data directory,
+// or PostgreSQL with --postgres — and the Describe actions read it. As a
+// room.Observer it is called with room locks held: each call only queues a
+// record (neither store ever blocks).
 type history struct {
 	room.NopObserver
-	st  *store.SQLite
+	st  historyStore
 	log *slog.Logger
 }
 
+// historyStore is what the server uses of a store: store.SQLite or
+// store.Postgres.
+type historyStore interface {
+	api.History
+	RoomCreated(store.Room)
+	RoomDestroyed(store.Room)
+	SessionStarted(store.Session)
+	SessionEnded(id string, at time.Time)
+	AddSample(store.Sample)
+	Stats() store.WriterStats
+	Close() error
+}
+
+// openTimeout bounds connecting to PostgreSQL and migrating its tables.
+const openTimeout = 30 * time.Second
+
 func openHistory(cfg config.Config, log *slog.Logger) (*history, error) {
+	if cfg.Postgres != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		defer cancel()
+		st, err := store.OpenPostgres(ctx, cfg.Postgres, store.Options{Logger: log, Node: nodeName(cfg)})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("history store in PostgreSQL", "node", st.Node())
+		return &history{st: st, log: log}, nil
+	}
+	if cfg.Redis != "" {
+		log.Warn("cluster mode without --postgres: each node keeps its own history and webhook outbox; Describe* answers only about this node's rooms, and a dead node's webhooks wait for it to restart")
+	}
 	st, err := store.Open(cfg.DataDir, store.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	log.Debug("history store open", "path", st.Path())
 	return &history{st: st, log: log}, nil
+}
+
+// nodeName names this node in the shared PostgreSQL tables: its cluster
+// node id when one is configured, else host name and listening address,
+// which stay the same across restarts (a restarted node closes the rooms
+// and sessions it left open under that name).
+func nodeName(cfg config.Config) string {
+	if cfg.Cluster.NodeID != "" {
+		return cfg.Cluster.NodeID
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	return host + "/" + cfg.Listen
 }
 
 // close commits what is queued and closes the store. Call it after the

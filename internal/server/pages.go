@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/rtcengine/rtcengine/internal/trtc"
 	"github.com/rtcengine/rtcengine/usersig"
@@ -80,5 +82,24 @@ func handleMemory(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"heapInuse": ms.HeapInuse, "stackInuse": ms.StackInuse, "goroutines": runtime.NumGoroutine(),
+		"rss": residentBytes(),
 	})
+}
+
+// residentBytes is the process's resident set size from /proc (0 where
+// there is none).
+func residentBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * uint64(os.Getpagesize())
 }

@@ -72,13 +72,20 @@ func (a recorderAdmin) CreateRecording(_ context.Context, r api.RecordingRequest
 	if err != nil {
 		return "", err
 	}
+	mix, err := mixParams(r.Mix) // recording_mix.go
+	if err != nil {
+		return "", err
+	}
 	id, err := a.rec.Create(egress.TaskParams{
+		Mix:  mix,
 		Room: r.Room, UserID: r.UserID,
 		MaxIdleTime:     time.Duration(r.MaxIdleTime) * time.Second,
 		StreamType:      int(r.StreamType),
 		Filter:          f,
 		MaxFileDuration: time.Duration(r.MaxFileMinutes) * time.Minute,
 		OutputFormat:    int(r.OutputFormat),
+		Output:          egress.OutputOf(int(r.OutputFormat)),
+		Storage:         cloudStorage(r.Storage),
 		Retention:       time.Duration(r.ResourceExpires) * time.Hour,
 	})
 	return id, recordingError(err)
@@ -104,6 +111,7 @@ func (a recorderAdmin) DescribeRecording(_ context.Context, app trtc.SDKAppID, i
 	for _, f := range info.Files {
 		out.StorageFileList = append(out.StorageFileList, api.RecordingFile{
 			UserID: f.UserID, FileName: f.FileName, TrackType: f.TrackType, BeginTimeStamp: uint64(f.BeginTimeStamp),
+			UploadStatus: f.UploadState, UploadError: f.UploadError,
 		})
 	}
 	return out, nil
@@ -132,6 +140,8 @@ func recordingError(err error) error {
 		return api.Errorf(api.CodeRestrictedConcurrency, "%v", err)
 	case errors.Is(err, egress.ErrTaskExists):
 		return api.Errorf(api.CodeTaskExist, "A recording task of this room already runs with this UserId.")
+	case errors.Is(err, egress.ErrBadStorage):
+		return api.Errorf(api.CodeInvalidParameter, "StorageParams.CloudStorage: %v", err)
 	case errors.Is(err, egress.ErrClosed):
 		return api.Errorf(api.CodeCRInternalError, "The server is shutting down.")
 	}

@@ -48,8 +48,11 @@ type Server struct {
 
 	rec *egress.Service // cloud recording (recording.go)
 
-	reach   reachState  // TLS and TURN (reach.go, tls.go)
-	protect *protection // per-client and per-app limits (protect.go)
+	relay relayState // server-to-server media relay (relay.go)
+
+	reach   reachState    // TLS and TURN (reach.go, tls.go)
+	protect *protection   // per-client and per-app limits (protect.go)
+	cluster clusterWiring // cluster mode, when Redis is configured (cluster.go)
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -92,6 +95,13 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		_ = engine.Close()
 		return nil, fmt.Errorf("history: %w", err)
 	}
+	if err := s.openCluster(); err != nil { // cluster.go
+		s.history.close()
+		s.hooks.close(context.Background())
+		s.media.Close()
+		_ = engine.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
 	lim := cfg.Limits
 	s.rooms = room.NewManager(room.Config{
 		CallMaxUsers:        lim.CallMaxUsers,
@@ -101,10 +111,11 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		DropTimeout:         lim.DropTimeout,
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
 		Messages:            room.MessageConfig{LogEntries: lim.MessageLog},
-	}, clock, room.Observers{roomLogger{log}, s.media, s.hooks.observer(), s.history})
+	}, clock, room.Observers{roomLogger{log}, s.media, s.hooks.observer(), s.history, s.cluster.observer()})
 	s.metrics = newMetrics(s.rooms)
 	s.hooks.register(s.metrics.reg)
 	s.history.register(s.metrics.reg)
+	s.cluster.register(s.metrics.reg)
 	s.metrics.reg.MustRegister(newMediaCollector(engine))
 	s.signal = signaling.NewServer(signaling.Config{
 		HeartbeatInterval: lim.HeartbeatInterval,
@@ -118,11 +129,12 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	s.metrics.reg.MustRegister(s.protect.refused, newReachCollector(s))
 	s.whip = s.newWHIP(clock) // whip.go
 	s.signal.SetReports(s.history)
+	restRooms, restBlocker := s.restRooms() // cluster.go: forwarded to the owner in a cluster
 	s.api = api.NewHandler(api.Config{
-		Rooms:       roomAdmin{s.rooms},
+		Rooms:       restRooms,
 		Credentials: apiCredentials{s.apps},
 		History:     s.history.st,
-		Blocker:     roomBlocker{s.rooms},
+		Blocker:     restBlocker,
 		Limiter:     s.protect,
 		Logger:      log,
 		Observe: func(action, code string, d time.Duration) {
@@ -178,6 +190,7 @@ func (s *Server) Start() error {
 	}
 	s.listener = ln
 	s.serveErr = make(chan error, 1)
+	s.startCluster() // cluster.go: register (the listener already accepts)
 	go func() { s.serveErr <- s.httpSrv.Serve(ln) }()
 	return nil
 }
@@ -197,7 +210,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.connMu.Lock()
 	s.closing = true
 	s.connMu.Unlock()
+	s.closeRelay(ctx) // relay.go
 	s.rooms.Close()
+	s.stopCluster(ctx) // cluster.go: leave the cluster first, so reconnecting clients are placed on live nodes
 	s.signal.Shutdown(ctx)
 	err := s.httpSrv.Shutdown(ctx)
 	s.closeTURN()
@@ -225,6 +240,7 @@ func (s *Server) routes() http.Handler {
 		fmt.Fprintf(w, `{"status":"ok","rooms":%d,"users":%d,"connections":%d}`+"\n", rooms, users, s.signal.Count())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.liveRoutes(mux) // live.go: live HLS playback
 	if s.cfg.Dev {
 		mux.HandleFunc("GET /dev/usersig", s.handleDevUserSig)
 		mux.HandleFunc("GET /debug/memory", handleMemory)
@@ -233,6 +249,8 @@ func (s *Server) routes() http.Handler {
 	}
 	s.webRoutes(mux)       // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
 	s.whipRoutes(mux)      // WHIP and WHEP at /whip and /whep (whip.go)
+	s.wireCluster(mux)     // internal calls and enter routing in a cluster (cluster.go)
+	s.relayRoutes(mux)     // server-to-server links at /internal/relay (relay.go)
 	mux.Handle("/", s.api) // POST / is the REST API; everything else gets its error envelope
 	return mux
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/rtcengine/rtcengine/internal/probe"
 	"github.com/rtcengine/rtcengine/internal/sfu"
 	"github.com/rtcengine/rtcengine/internal/signaling"
@@ -24,4 +26,15 @@ func (s *Server) withProbes(mc sfu.Config) sfu.Config {
 func (s *Server) wireSpeedTest() {
 	s.probes.SetSender(s.engine.SendDatagram)
 	s.signal.SetProber(s.probes, signaling.SpeedTestConfig{IP: s.cfg.NodeIP, Port: s.engine.UDPAddr().Port})
+	s.signal.SetProbeChannels(s.openProbeChannel)
+}
+
+// openProbeChannel answers a browser's speed-test offer with a data channel
+// on the media port (sfu.ProbeChannel).
+func (s *Server) openProbeChannel(ctx context.Context, offer string, onMessage func([]byte)) (signaling.ProbeChannel, string, error) {
+	ch, answer, err := s.engine.NewProbeChannel(ctx, offer, onMessage, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return ch, answer, nil
 }

@@ -100,6 +100,13 @@ func TestWebRoutes(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &cfg); err != nil || !cfg.Dev || cfg.SDKAppID != 1400000001 {
 		t.Fatalf("dev config: %s (%v)", body, err)
 	}
+
+	// The soak benchmark reads the server's memory here.
+	var mem struct{ HeapInuse, RSS uint64 }
+	_, body = get(t, base+"/debug/memory")
+	if err := json.Unmarshal([]byte(body), &mem); err != nil || mem.HeapInuse == 0 || mem.RSS < mem.HeapInuse {
+		t.Fatalf("/debug/memory: %s (%v)", body, err)
+	}
 }
 
 // TestWebProduction: a production server serves the demo but tells it to

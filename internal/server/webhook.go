@@ -28,8 +28,10 @@ type webhooks struct {
 // outboxDir is where the outbox lives under --data-dir.
 const outboxDir = "webhook"
 
-// openWebhooks opens the outbox when at least one app has a webhook URL;
-// delivery of events a previous run left pending starts at once.
+// openWebhooks opens the outbox — under the data directory, or in
+// PostgreSQL with --postgres — when at least one app has a webhook URL;
+// delivery of events a previous run (or, with PostgreSQL, another node)
+// left pending starts at once.
 func openWebhooks(cfg config.Config, log *slog.Logger) (*webhooks, error) {
 	var apps []webhook.App
 	for _, a := range cfg.Apps {
@@ -40,15 +42,26 @@ func openWebhooks(cfg config.Config, log *slog.Logger) (*webhooks, error) {
 	if len(apps) == 0 {
 		return nil, nil
 	}
-	svc, err := webhook.Open(webhook.Config{
+	wc := webhook.Config{
 		Dir:           filepath.Join(cfg.DataDir, outboxDir),
 		Apps:          apps,
 		Timeout:       cfg.Webhook.Timeout,
 		RetryInterval: cfg.Webhook.RetryInterval,
 		RetryWindow:   cfg.Webhook.RetryWindow,
 		MaxPending:    cfg.Webhook.MaxPending,
+		Node:          nodeName(cfg),
 		Logger:        log,
-	})
+	}
+	var svc *webhook.Service
+	var err error
+	if cfg.Postgres != "" {
+		// The outbox of the whole cluster: any node delivers.
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		defer cancel()
+		svc, err = webhook.OpenPostgres(ctx, cfg.Postgres, wc)
+	} else {
+		svc, err = webhook.Open(wc)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ func (s *Server) newWHIP(clock room.Clock) *whip.Handler {
 	return whip.New(whip.Config{
 		Rooms:          s.rooms,
 		Media:          s.media,
+		Router:         s.whipRouter(), // cluster.go
 		Apps:           whipApps{s.apps},
 		Log:            s.log,
 		Clock:          clock,

@@ -26,6 +26,11 @@ type SubscribeOptions struct {
 	Layer trtc.StreamType
 	// Muted starts the DownTrack without forwarding media.
 	Muted bool
+	// Label, when set, is appended to the track id the subscriber sees
+	// ("<track id>#<label>") and lets one Peer subscribe to the same track
+	// more than once: a server-to-server relay link pulls the big and the
+	// small layer of a video track as two streams.
+	Label string
 }
 
 // DownTrack forwards one PublishedTrack to one subscriber. It rewrites SSRC,
@@ -38,6 +43,7 @@ type SubscribeOptions struct {
 // DownTrack implements webrtc.TrackLocal; that is how it is attached to the
 // subscriber PeerConnection and not part of its API.
 type DownTrack struct {
+	id    TrackID // the track's id, with SubscribeOptions.Label
 	track *PublishedTrack
 	peer  *Peer
 	kind  webrtc.RTPCodecType
@@ -90,8 +96,12 @@ func newDownTrack(p *Peer, t *PublishedTrack, opts SubscribeOptions) *DownTrack 
 	if t.kind == KindVideo {
 		kind = webrtc.RTPCodecTypeVideo
 	}
+	id := t.id
+	if opts.Label != "" {
+		id += TrackID("#" + opts.Label)
+	}
 	d := &DownTrack{
-		track: t, peer: p, kind: kind, ck: t.ck, codec: t.codec, clock: p.e.cfg.Clock,
+		id: id, track: t, peer: p, kind: kind, ck: t.ck, codec: t.codec, clock: p.e.cfg.Clock,
 		rtcpDone: make(chan struct{}),
 		hist:     newHistory(historySize),
 		cur:      layerNone,
@@ -105,7 +115,7 @@ func newDownTrack(p *Peer, t *PublishedTrack, opts SubscribeOptions) *DownTrack 
 }
 
 // ID returns the id of the forwarded track.
-func (d *DownTrack) ID() string { return string(d.track.id) }
+func (d *DownTrack) ID() string { return string(d.id) }
 
 // RID is empty: a DownTrack sends one stream.
 func (d *DownTrack) RID() string { return "" }

@@ -334,14 +334,14 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
-		p.runTrack(remote, recv)
+		p.runTrack(remote, recv, nil)
 	}()
 }
 
 // runTrack registers a publisher stream and forwards it until it ends. It
 // reads the first packet before registering: for simulcast streams Pion
 // learns the codec from it.
-func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, ext *external) {
 	buf := make([]byte, maxPacketSize)
 	n, _, err := remote.Read(buf)
 	if err != nil {
@@ -354,6 +354,10 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		return
 	}
 	st := classify(kind, remote.ID(), remote.RID(), p.hints)
+	writeRTCP := p.pub.WriteRTCP
+	if ext != nil { // a relayed stream: its link says what it is (remote.go)
+		st, writeRTCP = ext.streamType, ext.writeRTCP
+	}
 	source := sourceOf(kind, st)
 	t := p.published[source]
 	if t == nil || t.Ended() {
@@ -371,7 +375,7 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	l := &layer{
 		track: t, idx: layerIndex(st), streamType: st, remote: remote, ssrc: uint32(remote.SSRC()),
 		cache: newPacketCache(cacheSize), clock: p.e.cfg.Clock, pliInterval: p.e.cfg.KeyframeInterval,
-		writeRTCP: p.pub.WriteRTCP,
+		writeRTCP: writeRTCP,
 	}
 	l.stats.level.Store(noLevel)
 	for _, h := range recv.GetParameters().HeaderExtensions {
@@ -455,18 +459,18 @@ func (p *Peer) Subscribe(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, 
 		p.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if _, dup := p.downs[t.id]; dup {
+	d := newDownTrack(p, t, opts)
+	if _, dup := p.downs[d.id]; dup {
 		p.mu.Unlock()
 		return nil, ErrAlreadySubscribed
 	}
-	d := newDownTrack(p, t, opts)
 	tr, err := p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("sfu: add track: %w", err)
 	}
 	d.transceiver = tr
-	p.downs[t.id] = d
+	p.downs[d.id] = d
 	// Take the sender now: a concurrent Close (the track ending, the
 	// subscriber leaving) may detach it from the transceiver before the
 	// goroutine starts.
@@ -490,8 +494,8 @@ func (p *Peer) removeDownTrack(d *DownTrack) {
 	var closed bool
 	p.e.retire(d, func() {
 		p.mu.Lock()
-		if p.downs[d.track.id] == d {
-			delete(p.downs, d.track.id)
+		if p.downs[d.id] == d {
+			delete(p.downs, d.id)
 		}
 		closed = p.closed
 		p.mu.Unlock()

@@ -151,6 +151,7 @@ func (p *Peer) isAnswering() bool {
 
 // subscribeSlot is Subscribe on an answering Peer.
 func (p *Peer) subscribeSlot(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, error) {
+	opts.Label = "" // a slot carries one track at a time
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

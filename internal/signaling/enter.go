@@ -86,6 +86,11 @@ func (s *Session) handleEnter(msg proto.Message) {
 		fail(trtc.ErrServerOverloaded, "%v", err)
 		return
 	}
+	routed, ok := s.route(msg.ID, key) // route.go: in a cluster, the room's owner serves the enter
+	if !ok {
+		return
+	}
+	defer routed()
 	ms := &memberSink{s: s, reqID: msg.ID, app: key.App, ice: s.srv.iceServers(key.App, trtc.UserID(req.UserID), s.conn)}
 	s.cur.Store(ms)
 	m, err := s.srv.rooms.Join(room.JoinRequest{

@@ -91,8 +91,12 @@ type Server struct {
 	prober   Prober          // nil: no speed tests (speedtest.go)
 	speedCfg SpeedTestConfig // what clients are told about probing
 
+	// probeDC opens datachannel speed tests; nil: none (speedtest_dc.go).
+	probeDC OpenProbeChannel
+
 	admission Admission   // nil: no enter throttles (admission.go)
 	ice       ICEProvider // nil: no ICE servers in enter responses
+	router    Router      // nil: every room is local (route.go)
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}

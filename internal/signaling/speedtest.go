@@ -22,6 +22,10 @@ type Prober interface {
 	End(tok probe.Token)
 	Upload(tok probe.Token, sent int) (probe.Report, error)
 	Download(ctx context.Context, tok probe.Token, kbps int, d time.Duration, size int) (int, error)
+	// Attach and HandleMessage carry a test over a data channel
+	// (speedtest_dc.go).
+	Attach(tok probe.Token, send probe.ChannelSender) error
+	HandleMessage(tok probe.Token, b []byte)
 }
 
 // SpeedTestConfig is what clients are told about probing this server.
@@ -53,6 +57,10 @@ type speedState struct {
 	on    bool
 	token probe.Token
 	kind  int // TRTC's scene: 1 delay, 2 delay and bandwidth, 3 chorus
+	// channel carries the test of a browser (speedtest_dc.go); expiry
+	// closes it when the token expires.
+	channel ProbeChannel
+	expiry  *time.Timer
 }
 
 func (s *Session) handleSpeedTest(msg proto.Message) {
@@ -73,7 +81,11 @@ func (s *Session) handleSpeedTest(msg proto.Message) {
 		s.strike(msg.ID, trtc.ErrJSONDecode, err.Error())
 		return
 	}
-	if code, text := checkSpeedTest(req); code != 0 {
+	code, text := checkSpeedTest(req)
+	if code == 0 {
+		code, text = checkSpeedTestTransport(req)
+	}
+	if code != 0 {
 		s.respond(msg.ID, code, text, nil)
 		return
 	}
@@ -92,13 +104,22 @@ func (s *Session) handleSpeedTest(msg proto.Message) {
 		return
 	}
 	s.speed = speedState{on: true, token: tok, kind: req.Scene}
+	var answer string
+	if req.Transport == proto.SpeedTestDataChannel {
+		s.speed.channel, s.speed.expiry, answer, code, text = s.openSpeedChannel(p, tok, req.SDP)
+		if code != 0 {
+			s.endSpeedTest()
+			s.respond(msg.ID, code, text, nil)
+			return
+		}
+	}
 	cfg := s.srv.speedCfg
 	s.respond(msg.ID, 0, "", proto.SpeedTestResponse{
-		Token: tok.String(), IP: cfg.IP, Port: cfg.Port,
+		Token: tok.String(), IP: cfg.IP, Port: cfg.Port, SDP: answer,
 		PhaseMs: int(cfg.Phase.Milliseconds()), MaxKbps: probe.MaxKbps,
 		HeartbeatMs: s.srv.cfg.HeartbeatInterval.Milliseconds(), TimeoutMs: s.srv.cfg.HeartbeatTimeout.Milliseconds(),
 	})
-	s.srv.log.Debug("speed test", "user", req.UserID, "scene", req.Scene)
+	s.srv.log.Debug("speed test", "user", req.UserID, "scene", req.Scene, "transport", req.Transport)
 }
 
 // checkSpeedTest validates TRTCSpeedTestParams (trtc-reference §3.8).
@@ -172,6 +193,7 @@ func (s *Session) handleSpeedTestDown(msg proto.Message) {
 		return
 	}
 	d := time.Duration(req.DurationMs) * time.Millisecond
+	ch := s.speed.channel
 	go func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -187,6 +209,11 @@ func (s *Session) handleSpeedTestDown(msg proto.Message) {
 			s.respond(msg.ID, probeErrorCode(err), err.Error(), nil)
 			return
 		}
+		if ch != nil {
+			drain, stop := context.WithTimeout(ctx, probeDrainTimeout)
+			ch.Drain(drain)
+			stop()
+		}
 		s.respond(msg.ID, 0, "", proto.ProbeReport{Sent: sent, Kbps: req.Kbps, JitterMs: -1})
 	}()
 }
@@ -201,6 +228,10 @@ func (s *Session) handleSpeedTestEnd(msg proto.Message) {
 func (s *Session) endSpeedTest() {
 	if s.speed.on {
 		s.srv.prober.End(s.speed.token)
+		if s.speed.channel != nil {
+			s.speed.expiry.Stop()
+			s.speed.channel.Close()
+		}
 		s.speed = speedState{}
 	}
 }

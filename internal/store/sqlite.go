@@ -10,9 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -43,7 +42,12 @@ type Options struct {
 	// Retention (in slices, between records: writes come first).
 	PurgeEvery time.Duration
 	// Now is the clock for purging and for closing what a crash left open.
-	Now    func() time.Time
+	Now func() time.Time
+	// Node names this node in a shared store (PostgreSQL, at most
+	// MaxNodeName bytes): rooms and sessions are recorded under it, and
+	// OpenPostgres closes only what this node left open. It must be stable
+	// across restarts of the node. SQLite, one node's own, ignores it.
+	Node   string
 	Logger *slog.Logger
 }
 
@@ -73,21 +77,11 @@ func (o Options) withDefaults() Options {
 // RoomDestroyed, SessionStarted, SessionEnded, AddSample) never block; its
 // read methods may run concurrently with them and with each other.
 type SQLite struct {
+	*writer
 	db   *sql.DB
-	opt  Options
-	log  *slog.Logger
 	path string
 
 	stmts [opEnd]*sql.Stmt
-
-	mu     sync.RWMutex // closed and the right to send on queue
-	closed bool
-	queue  chan op
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-
-	written, dropped, failed, batches atomic.Uint64
 }
 
 // Open opens (creating if needed) the history database in dir and starts
@@ -116,12 +110,8 @@ func Open(dir string, opt Options) (*SQLite, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &SQLite{
-		db: db, opt: opt, log: opt.Logger, path: abs,
-		queue: make(chan op, opt.QueueLength),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-	}
+	s := &SQLite{db: db, path: abs}
+	s.writer = newWriter(s, opt)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.migrate(ctx); err != nil {
@@ -137,7 +127,7 @@ func Open(dir string, opt Options) (*SQLite, error) {
 		db.Close()
 		return nil, err
 	}
-	s.purge(ctx)
+	s.purgeAll(ctx)
 	go s.run()
 	return s, nil
 }
@@ -239,74 +229,87 @@ func (s *SQLite) closeLeftovers(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// purgeSlice is how many rows one purge statement deletes: small enough
-// that records queued meanwhile wait only milliseconds.
-const purgeSlice = 5000
-
-var purgeStatements = []string{
+var purgeStatements = [len(purgeTables)]string{
 	`DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts_ms < ? LIMIT 5000)`,
 	`DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE left_ms < ? LIMIT 5000)`,
 	`DELETE FROM rooms WHERE rowid IN (SELECT rowid FROM rooms WHERE destroyed_ms < ? LIMIT 5000)`,
 }
 
-// purger walks the tables deleting what is past the retention, one slice
-// at a time. The zero value is idle.
-type purger struct {
-	cutoff int64 // ms
-	table  int   // index in purgeStatements; len = done
-	active bool
-}
-
-func (s *SQLite) startPurge(p *purger) {
-	*p = purger{cutoff: s.opt.Now().Add(-s.opt.Retention).UnixMilli(), active: true}
-}
-
-// purgeStep deletes one slice and moves on to the next table when the
-// current one has nothing left to delete.
-func (s *SQLite) purgeStep(ctx context.Context, p *purger) {
-	res, err := s.db.ExecContext(ctx, purgeStatements[p.table], p.cutoff)
+func (s *SQLite) purge(ctx context.Context, table int, cutoff int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, purgeStatements[table], cutoff)
 	if err != nil {
-		s.log.Warn("history: purge failed", "err", err)
-		p.active = false
-		return
+		return 0, err
 	}
-	if n, _ := res.RowsAffected(); n < purgeSlice {
-		p.table++
-	}
-	if p.table == len(purgeStatements) {
-		p.active = false
-	}
-}
-
-// purge deletes everything past the retention now (at Open).
-func (s *SQLite) purge(ctx context.Context) {
-	var p purger
-	for s.startPurge(&p); p.active; {
-		s.purgeStep(ctx, &p)
-	}
+	return res.RowsAffected()
 }
 
 // Close stops taking records, commits what is queued, and closes the
 // database. Later writes are dropped and counted; later reads fail with
 // ErrClosed. Close is idempotent.
 func (s *SQLite) Close() error {
-	var err error
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
-		close(s.stop)
-		<-s.done
+	return s.shutdown(func() error {
 		s.closeStmts()
-		err = s.db.Close()
+		return s.db.Close()
 	})
-	return err
 }
 
-func (s *SQLite) isClosed() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.closed
+var statements = [opEnd]string{
+	opRoomCreated: `INSERT OR IGNORE INTO rooms(app, room, str_room, comm_id, created_ms, destroyed_ms, creator)
+		VALUES(?, ?, ?, ?, ?, NULL, ?)`,
+	// The upsert records a room whose creation record was dropped.
+	opRoomDestroyed: `INSERT INTO rooms(app, room, str_room, comm_id, created_ms, destroyed_ms, creator)
+		VALUES(?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(app, str_room, room, created_ms) DO UPDATE SET destroyed_ms = excluded.destroyed_ms
+		WHERE destroyed_ms IS NULL`,
+	opSessionStarted: `INSERT OR IGNORE INTO sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip)
+		VALUES(?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+	opSessionEnded: `UPDATE sessions SET left_ms = ? WHERE session = ? AND left_ms IS NULL`,
+	opSample: `INSERT INTO samples(app, comm_id, session, user_id, peer_id, ts_ms,
+		app_cpu, sys_cpu, a_bit, a_block, v_bit, v_cap_fps, v_enc_fps, v_dec_fps, v_block, a_loss, v_loss, v_width, v_height)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+}
+
+func (s *SQLite) prepare(ctx context.Context) error {
+	for k, q := range statements {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			s.closeStmts()
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.stmts[k] = st
+	}
+	return nil
+}
+
+func (s *SQLite) closeStmts() {
+	for i, st := range s.stmts {
+		if st != nil {
+			st.Close()
+			s.stmts[i] = nil
+		}
+	}
+}
+
+// write runs the records of batch in one transaction.
+func (s *SQLite) write(ctx context.Context, batch []op) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var stmts [opEnd]*sql.Stmt
+	for _, o := range batch {
+		if o.kind == opBarrier {
+			continue
+		}
+		if stmts[o.kind] == nil {
+			stmts[o.kind] = tx.StmtContext(ctx, s.stmts[o.kind])
+		}
+		if _, err := stmts[o.kind].ExecContext(ctx, o.args()...); err != nil {
+			return fmt.Errorf("%s: %w", statementName[o.kind], err)
+		}
+	}
+	return tx.Commit()
 }
 
 // Rooms returns a page of the rooms that match q, oldest first, and how
@@ -449,14 +452,12 @@ func (s *SQLite) Series(ctx context.Context, q SeriesQuery) ([]Series, error) {
 		return nil, fmt.Errorf("store: read samples: %w", err)
 	}
 	defer rows.Close()
-	type path struct{ user, peer string }
-	series := map[path][]*Series{}
-	var paths []path
+	acc := newSeriesBuilder(q)
 	vals := make([]sql.NullFloat64, len(q.Metrics))
 	dst := make([]any, 3+len(q.Metrics))
-	var p path
+	var user, peer string
 	var bucket int64
-	dst[0], dst[1], dst[2] = &p.user, &p.peer, &bucket
+	dst[0], dst[1], dst[2] = &user, &peer, &bucket
 	for i := range vals {
 		dst[3+i] = &vals[i]
 	}
@@ -464,46 +465,16 @@ func (s *SQLite) Series(ctx context.Context, q SeriesQuery) ([]Series, error) {
 		if err := rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("store: read samples: %w", err)
 		}
-		list := series[p]
-		if list == nil {
-			list = make([]*Series, len(q.Metrics))
-			series[p] = list
-			paths = append(paths, p)
-		}
 		for i, v := range vals {
-			if !v.Valid {
-				continue
+			if v.Valid {
+				acc.add(user, peer, i, bucket, v.Float64)
 			}
-			if list[i] == nil {
-				list[i] = &Series{UserID: trtc.UserID(p.user), PeerID: trtc.UserID(p.peer), Metric: q.Metrics[i]}
-			}
-			list[i].Points = append(list[i].Points, Point{At: fromMs(bucket), Value: v.Float64})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: read samples: %w", err)
 	}
-	// Rows come sorted by user id; answer in the caller's user order.
-	rank := make(map[string]int, len(q.Users))
-	for i, u := range q.Users {
-		if _, dup := rank[string(u)]; !dup {
-			rank[string(u)] = i
-		}
-	}
-	out := []Series{}
-	for i := range q.Users {
-		for _, p := range paths {
-			if rank[p.user] != i {
-				continue
-			}
-			for _, x := range series[p] {
-				if x != nil {
-					out = append(out, *x)
-				}
-			}
-		}
-	}
-	return out, nil
+	return acc.result(), nil
 }
 
 func placeholders(n int) string {
@@ -529,10 +500,15 @@ func nullMs(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }
 
-// clipText bounds client-supplied text kept in the history.
+// clipText bounds client-supplied text kept in the history, cutting at a
+// character boundary.
 func clipText(s string) string {
-	if len(s) > maxClientText {
-		return s[:maxClientText]
+	if len(s) <= maxClientText {
+		return s
 	}
-	return s
+	cut := maxClientText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

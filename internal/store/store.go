@@ -11,10 +11,12 @@
 // Close drains what is queued. Reads run beside the writer (WAL readers do
 // not block it).
 //
-// The package declares no interface of its own: its consumers declare the
-// few methods they use (the REST edge reads Rooms, Sessions and Series; the
-// server's recorder writes), so that a shared database for cluster mode can
-// stand in for SQLite behind the same methods.
+// Postgres is the same store in a PostgreSQL database (postgres.go), shared
+// by the nodes of a cluster: the same write path (writer.go), the same
+// queries. The package declares no interface of its own: its consumers
+// declare the few methods they use (the REST edge reads Rooms, Sessions and
+// Series; the server's recorder writes), and either store stands behind
+// them.
 package store
 
 import (

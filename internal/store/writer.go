@@ -2,11 +2,74 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
+	"log/slog"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// sink is the database a writer commits to: SQLite or PostgreSQL.
+type sink interface {
+	// write commits the records of batch in one transaction, skipping
+	// barriers.
+	write(ctx context.Context, batch []op) error
+	// purge deletes up to purgeSlice rows of purgeTables[table] older than
+	// cutoff (Unix ms) and reports how many it deleted.
+	purge(ctx context.Context, table int, cutoff int64) (int64, error)
+}
+
+// purgeTables are purged in this order: samples first, rooms last.
+var purgeTables = [...]string{"samples", "sessions", "rooms"}
+
+// writer is the write side shared by the stores: records are handed over
+// through a bounded queue without ever blocking, one goroutine owns every
+// write and commits what is queued in batched transactions, and purges
+// what is past the retention between records.
+type writer struct {
+	sink sink
+	opt  Options
+	log  *slog.Logger
+
+	mu     sync.RWMutex // closed and the right to send on queue
+	closed bool
+	queue  chan op
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+
+	written, dropped, failed, batches atomic.Uint64
+}
+
+func newWriter(k sink, opt Options) *writer {
+	return &writer{
+		sink: k, opt: opt, log: opt.Logger,
+		queue: make(chan op, opt.QueueLength),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+}
+
+// shutdown stops taking records, commits what is queued, then runs
+// release (closing the database). Only the first call does anything.
+func (s *writer) shutdown(release func() error) error {
+	var err error
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.stop)
+		<-s.done
+		err = release()
+	})
+	return err
+}
+
+func (s *writer) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
 
 type opKind uint8
 
@@ -31,63 +94,26 @@ type op struct {
 	done    chan error // opBarrier only
 }
 
-var statements = [opEnd]string{
-	opRoomCreated: `INSERT OR IGNORE INTO rooms(app, room, str_room, comm_id, created_ms, destroyed_ms, creator)
-		VALUES(?, ?, ?, ?, ?, NULL, ?)`,
-	// The upsert records a room whose creation record was dropped.
-	opRoomDestroyed: `INSERT INTO rooms(app, room, str_room, comm_id, created_ms, destroyed_ms, creator)
-		VALUES(?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(app, str_room, room, created_ms) DO UPDATE SET destroyed_ms = excluded.destroyed_ms
-		WHERE destroyed_ms IS NULL`,
-	opSessionStarted: `INSERT OR IGNORE INTO sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip)
-		VALUES(?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
-	opSessionEnded: `UPDATE sessions SET left_ms = ? WHERE session = ? AND left_ms IS NULL`,
-	opSample: `INSERT INTO samples(app, comm_id, session, user_id, peer_id, ts_ms,
-		app_cpu, sys_cpu, a_bit, a_block, v_bit, v_cap_fps, v_enc_fps, v_dec_fps, v_block, a_loss, v_loss, v_width, v_height)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-}
-
-func (s *SQLite) prepare(ctx context.Context) error {
-	for k, q := range statements {
-		st, err := s.db.PrepareContext(ctx, q)
-		if err != nil {
-			s.closeStmts()
-			return fmt.Errorf("store: prepare: %w", err)
-		}
-		s.stmts[k] = st
-	}
-	return nil
-}
-
-func (s *SQLite) closeStmts() {
-	for i, st := range s.stmts {
-		if st != nil {
-			st.Close()
-			s.stmts[i] = nil
-		}
-	}
-}
-
 // RoomCreated records a new room.
-func (s *SQLite) RoomCreated(r Room) { s.enqueue(op{kind: opRoomCreated, room: r}) }
+func (s *writer) RoomCreated(r Room) { s.enqueue(op{kind: opRoomCreated, room: r}) }
 
 // RoomDestroyed records the end of a room; r.Destroyed is when.
-func (s *SQLite) RoomDestroyed(r Room) { s.enqueue(op{kind: opRoomDestroyed, room: r}) }
+func (s *writer) RoomDestroyed(r Room) { s.enqueue(op{kind: opRoomDestroyed, room: r}) }
 
 // SessionStarted records a user entering a room.
-func (s *SQLite) SessionStarted(x Session) { s.enqueue(op{kind: opSessionStarted, session: x}) }
+func (s *writer) SessionStarted(x Session) { s.enqueue(op{kind: opSessionStarted, session: x}) }
 
 // SessionEnded records a session's end.
-func (s *SQLite) SessionEnded(id string, at time.Time) {
+func (s *writer) SessionEnded(id string, at time.Time) {
 	s.enqueue(op{kind: opSessionEnded, id: id, at: at})
 }
 
 // AddSample records one quality sample.
-func (s *SQLite) AddSample(x Sample) { s.enqueue(op{kind: opSample, sample: x}) }
+func (s *writer) AddSample(x Sample) { s.enqueue(op{kind: opSample, sample: x}) }
 
 // enqueue hands a record to the writer without ever blocking: when the
 // queue is full (the disk cannot keep up) the record is dropped and counted.
-func (s *SQLite) enqueue(o op) {
+func (s *writer) enqueue(o op) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -105,7 +131,7 @@ func (s *SQLite) enqueue(o op) {
 
 // Flush waits until everything queued before it is committed and returns
 // the error of the last transaction, if it failed.
-func (s *SQLite) Flush(ctx context.Context) error {
+func (s *writer) Flush(ctx context.Context) error {
 	done := make(chan error, 1)
 	s.mu.RLock()
 	if s.closed {
@@ -137,7 +163,7 @@ type WriterStats struct {
 }
 
 // Stats returns the writer's counters.
-func (s *SQLite) Stats() WriterStats {
+func (s *writer) Stats() WriterStats {
 	return WriterStats{
 		Written: s.written.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(),
 		Batches: s.batches.Load(), Queued: len(s.queue),
@@ -147,7 +173,7 @@ func (s *SQLite) Stats() WriterStats {
 // run is the writer goroutine: it owns every write to the database.
 // Queued records come first; purging proceeds a slice at a time when the
 // queue is empty.
-func (s *SQLite) run() {
+func (s *writer) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.opt.PurgeEvery)
 	defer tick.Stop()
@@ -180,7 +206,7 @@ func (s *SQLite) run() {
 }
 
 // drain commits what is queued once nothing more can be.
-func (s *SQLite) drain(batch []op) {
+func (s *writer) drain(batch []op) {
 	for {
 		select {
 		case o := <-s.queue:
@@ -193,7 +219,7 @@ func (s *SQLite) drain(batch []op) {
 
 // collect adds to batch whatever else is queued, up to MaxBatch: under load
 // transactions grow, at rest each record commits at once.
-func (s *SQLite) collect(batch []op) []op {
+func (s *writer) collect(batch []op) []op {
 	for len(batch) < s.opt.MaxBatch {
 		select {
 		case o := <-s.queue:
@@ -207,7 +233,7 @@ func (s *SQLite) collect(batch []op) []op {
 
 // commit writes a batch in one transaction and answers its barriers. It
 // returns the batch emptied for reuse.
-func (s *SQLite) commit(batch []op) []op {
+func (s *writer) commit(batch []op) []op {
 	n, err := s.write(batch)
 	if err != nil {
 		s.failed.Add(uint64(n))
@@ -227,7 +253,7 @@ func (s *SQLite) commit(batch []op) []op {
 
 // write runs the records of batch in one transaction and returns how many
 // there were (barriers excluded).
-func (s *SQLite) write(batch []op) (int, error) {
+func (s *writer) write(batch []op) (int, error) {
 	n := 0
 	for _, o := range batch {
 		if o.kind != opBarrier {
@@ -239,24 +265,7 @@ func (s *SQLite) write(batch []op) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return n, err
-	}
-	defer tx.Rollback()
-	var stmts [opEnd]*sql.Stmt
-	for _, o := range batch {
-		if o.kind == opBarrier {
-			continue
-		}
-		if stmts[o.kind] == nil {
-			stmts[o.kind] = tx.StmtContext(ctx, s.stmts[o.kind])
-		}
-		if _, err := stmts[o.kind].ExecContext(ctx, o.args()...); err != nil {
-			return n, fmt.Errorf("%s: %w", statementName[o.kind], err)
-		}
-	}
-	return n, tx.Commit()
+	return n, s.sink.write(ctx, batch)
 }
 
 var statementName = [opEnd]string{"room created", "room destroyed", "session started", "session ended", "sample"}
@@ -290,4 +299,45 @@ func (o *op) args() []any {
 		return args
 	}
 	return nil
+}
+
+// purgeSlice is how many rows one purge statement deletes: small enough
+// that records queued meanwhile wait only milliseconds.
+const purgeSlice = 5000
+
+// purger walks the tables deleting what is past the retention, one slice
+// at a time. The zero value is idle.
+type purger struct {
+	cutoff int64 // ms
+	table  int   // index in purgeTables; len = done
+	active bool
+}
+
+func (s *writer) startPurge(p *purger) {
+	*p = purger{cutoff: s.opt.Now().Add(-s.opt.Retention).UnixMilli(), active: true}
+}
+
+// purgeStep deletes one slice and moves on to the next table when the
+// current one has nothing left to delete.
+func (s *writer) purgeStep(ctx context.Context, p *purger) {
+	n, err := s.sink.purge(ctx, p.table, p.cutoff)
+	if err != nil {
+		s.log.Warn("history: purge failed", "table", purgeTables[p.table], "err", err)
+		p.active = false
+		return
+	}
+	if n < purgeSlice {
+		p.table++
+	}
+	if p.table == len(purgeTables) {
+		p.active = false
+	}
+}
+
+// purgeAll deletes everything past the retention now (at Open).
+func (s *writer) purgeAll(ctx context.Context) {
+	var p purger
+	for s.startPurge(&p); p.active; {
+		s.purgeStep(ctx, &p)
+	}
 }

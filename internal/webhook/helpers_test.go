@@ -16,10 +16,16 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/rtcengine/rtcengine/internal/pgtest"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv(nodeEnv); dsn != "" {
+		os.Exit(runNode(dsn)) // a node of TestPostgresNodeKilled, in a process of its own
+	}
+	goleak.VerifyTestMain(pgtest.WrapM(m))
+}
 
 // waitBound bounds every wait on an event; waits end as soon as it happens.
 const waitBound = 15 * time.Second

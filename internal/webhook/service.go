@@ -13,13 +13,17 @@
 // neither and sends them again: a receiver may see an event twice and
 // de-duplicates with its EventId.
 //
+// OpenPostgres keeps the events in PostgreSQL instead (postgres.go), shared
+// by the nodes of a cluster: any node appends, any live node delivers, in
+// order per app across nodes. Both outboxes are backends of the same
+// Service and the same delivery code (deliver.go).
+//
 // The package knows nothing of rooms: the server turns room observer calls
 // into Events.
 package webhook
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,6 +48,7 @@ const (
 	DefaultRetryInterval = 10 * time.Second
 	DefaultRetryWindow   = time.Minute
 	DefaultMaxPending    = 100000
+	DefaultPoll          = time.Second
 )
 
 // Config configures a Service. Zero values mean the defaults.
@@ -65,8 +70,22 @@ type Config struct {
 	MaxPending int
 	// SegmentBytes is the size of an outbox segment file.
 	SegmentBytes int64
-	Clock        Clock
-	Logger       *slog.Logger
+
+	// PostgreSQL outbox (OpenPostgres) only.
+
+	// Node names this node in leases and logs.
+	Node string
+	// Lease is how long a node's claim on an app's head event lasts: after
+	// a node dies mid-attempt, another attempts the event once the lease
+	// has run out. It must exceed Timeout; a shorter one (or none) is
+	// 2 × Timeout + 1 s.
+	Lease time.Duration
+	// Poll is how often an idle node looks for events it was not told
+	// about (events of a node that died, notifications lost) (1 s).
+	Poll time.Duration
+
+	Clock  Clock
+	Logger *slog.Logger
 	// Transport carries the POSTs; nil uses a clone of http.DefaultTransport.
 	Transport http.RoundTripper
 }
@@ -87,6 +106,12 @@ func (c Config) withDefaults() Config {
 	if c.SegmentBytes <= 0 {
 		c.SegmentBytes = DefaultSegmentBytes
 	}
+	if c.Lease <= c.Timeout {
+		c.Lease = 2*c.Timeout + time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = DefaultPoll
+	}
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
 	}
@@ -95,6 +120,9 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// closePoll is how often Close looks at what is pending.
+const closePoll = 50 * time.Millisecond
 
 // Stats are counters since Open (Pending is a gauge).
 type Stats struct {
@@ -112,20 +140,49 @@ type Stats struct {
 // Service delivers the events of every app.
 type Service struct {
 	cfg       Config
-	box       *outbox
-	queues    map[trtc.SDKAppID]*queue
+	be        backend
+	apps      map[trtc.SDKAppID]App
 	client    *http.Client
 	transport *http.Transport // closed at Close; nil when Config.Transport was given
-	recovered int
-	started   time.Time
 
 	ctx      context.Context
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	closed   atomic.Bool
-	progress chan struct{} // a queue got shorter
+	progress chan struct{} // an event was delivered, given up or retried
 
 	appended, unsaved, delivered, givenUp, attempts, failures atomic.Uint64
+}
+
+// newService prepares a service over cfg (with defaults) before its
+// backend opens.
+func newService(cfg Config) *Service {
+	s := &Service{cfg: cfg, apps: map[trtc.SDKAppID]App{}, progress: make(chan struct{}, 1)}
+	rt := cfg.Transport
+	if rt == nil {
+		s.transport = http.DefaultTransport.(*http.Transport).Clone()
+		rt = s.transport
+	}
+	s.client = &http.Client{
+		Transport: rt,
+		// A redirect is not an answer: the receiver must be configured
+		// with its final URL.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	for _, a := range cfg.Apps {
+		s.apps[a.ID] = a
+	}
+	return s
+}
+
+// start runs one delivery goroutine per app over the backend.
+func (s *Service) start(be backend) {
+	s.be = be
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	for _, a := range s.cfg.Apps {
+		s.wg.Add(1)
+		go s.runLane(s.ctx, a, be.lane(a.ID))
+	}
 }
 
 // Open recovers the outbox in cfg.Dir and starts delivering: first what a
@@ -140,26 +197,16 @@ func Open(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, box: box, queues: map[trtc.SDKAppID]*queue{}, progress: make(chan struct{}, 1), started: time.Now()}
-	rt := cfg.Transport
-	if rt == nil {
-		s.transport = http.DefaultTransport.(*http.Transport).Clone()
-		rt = s.transport
-	}
-	s.client = &http.Client{
-		Transport: rt,
-		// A redirect is not an answer: the receiver must be configured
-		// with its final URL.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	s := newService(cfg)
+	fb := &fileBackend{svc: s, box: box, queues: map[trtc.SDKAppID]*queue{}, started: time.Now()}
 	for _, a := range cfg.Apps {
-		s.queues[a.ID] = &queue{svc: s, app: a, wake: make(chan struct{}, 1)}
+		fb.queues[a.ID] = &queue{svc: s, box: box, app: a, wake: make(chan struct{}, 1)}
 	}
 	dropped := 0
 	for _, st := range pending {
-		if q := s.queues[st.app]; q != nil {
+		if q := fb.queues[st.app]; q != nil {
 			q.items = append(q.items, st)
-			s.recovered++
+			fb.found++
 			continue
 		}
 		box.ack(st)
@@ -168,82 +215,65 @@ func Open(cfg Config) (*Service, error) {
 	if dropped > 0 {
 		cfg.Logger.Warn("webhook: pending events of apps without a webhook dropped", "events", dropped)
 	}
-	if s.recovered > 0 {
-		cfg.Logger.Info("webhook: resuming delivery of events left by the previous run", "events", s.recovered)
+	if fb.found > 0 {
+		cfg.Logger.Info("webhook: resuming delivery of events left by the previous run", "events", fb.found)
 	}
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	for _, q := range s.queues {
-		s.wg.Add(1)
-		go q.run(s.ctx)
-	}
+	s.start(fb)
 	return s, nil
 }
 
 // Append stores e durably and queues it for delivery. It returns once e is
-// on disk. An app without a webhook makes it a no-op. When the outbox
-// cannot write, the event is still delivered from memory and the error is
-// returned for the caller to log: it would not survive a crash.
+// on disk (committed, with PostgreSQL). An app without a webhook makes it a
+// no-op. When the file outbox cannot write, the event is still delivered
+// from memory and the error is returned for the caller to log: it would not
+// survive a crash.
 func (s *Service) Append(e Event) error { return s.append(e, true) }
 
 // AppendDeferred is Append without waiting for the disk: e becomes durable
 // with the next Append (of any app) or Close, and until then a crash may
 // lose it. It is for an event that is always followed by an Append before
 // anything acknowledges it, such as a room's creation by an enter: the
-// enter's own event then makes both durable with one fdatasync.
+// enter's own event then makes both durable with one fdatasync. With
+// PostgreSQL it is Append.
 func (s *Service) AppendDeferred(e Event) error { return s.append(e, false) }
 
 func (s *Service) append(e Event, sync bool) error {
 	if !e.Type.Valid() {
 		return fmt.Errorf("%w: %d", ErrInvalidEvent, e.Type)
 	}
-	q := s.queues[e.Room.App]
-	if q == nil {
+	if _, ok := s.apps[e.Room.App]; !ok {
 		return nil
 	}
 	if s.closed.Load() {
 		return ErrClosed
 	}
 	info := appendInfo(make([]byte, 0, 192), &e)
-	st, err := s.box.append(e.Room.App, e.Type, info, sync)
-	if errors.Is(err, ErrClosed) || errors.Is(err, ErrEventTooLarge) {
-		return err
+	queued, err := s.be.append(e.Room.App, e.Type, info, sync)
+	if queued {
+		s.appended.Add(1)
 	}
-	if err != nil {
-		n := s.unsaved.Add(1)
-		if st == nil { // not written: an id of its own that no LSN can take
-			st = &stored{app: e.Room.App, typ: e.Type, info: info,
-				id: fmt.Sprintf("%016x-mem%d.%d", s.box.instance, s.started.UnixNano(), n)}
-		}
-		err = fmt.Errorf("%w (event %s is not durable)", err, st.id)
-	}
-	s.appended.Add(1)
-	q.push(st)
 	return err
 }
 
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
-	st := Stats{
+	// Pending first: an event is counted before it leaves the outbox, so
+	// what no longer counts as pending is already in the counters.
+	pending := s.be.pending()
+	return Stats{
 		Appended:  s.appended.Load(),
 		Unsaved:   s.unsaved.Load(),
 		Delivered: s.delivered.Load(),
 		GivenUp:   s.givenUp.Load(),
 		Attempts:  s.attempts.Load(),
 		Failures:  s.failures.Load(),
-		Syncs:     s.box.syncs.Load(),
-		Pending:   s.pending(),
-		Recovered: s.recovered,
+		Syncs:     s.be.syncs(),
+		Pending:   pending,
+		Recovered: s.be.recovered(),
 	}
-	return st
 }
 
-func (s *Service) pending() int {
-	n := 0
-	for _, q := range s.queues {
-		n += q.len()
-	}
-	return n
-}
+func (s *Service) pending() int { return s.be.pending() }
 
 func (s *Service) notify() {
 	select {
@@ -260,10 +290,15 @@ func (s *Service) Close(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	// Another node may deliver too (PostgreSQL): look again now and then
+	// besides on this node's progress.
+	tick := time.NewTicker(closePoll)
+	defer tick.Stop()
 wait:
 	for s.pending() > 0 {
 		select {
 		case <-s.progress:
+		case <-tick.C:
 		case <-ctx.Done():
 			break wait
 		}
@@ -274,9 +309,9 @@ wait:
 	if s.transport != nil {
 		s.transport.CloseIdleConnections()
 	}
-	err := s.box.close()
+	err := s.be.close()
 	if left > 0 {
-		return fmt.Errorf("%w: %d events kept in %s for the next start", ErrNotFlushed, left, s.cfg.Dir)
+		return fmt.Errorf("%w: %d events kept for the next start", ErrNotFlushed, left)
 	}
 	return err
 }

@@ -24,6 +24,8 @@ type httpError struct {
 	// bearer is the RFC 6750 error attribute of a 401's challenge:
 	// "" when the request had no token, "invalid_token" otherwise.
 	bearer string
+	// location is the Location of a redirect (route.go).
+	location string
 }
 
 func (e *httpError) Error() string {
@@ -47,6 +49,9 @@ func (e *httpError) write(w http.ResponseWriter) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-TRTC-Code", strconv.Itoa(e.code))
+	if e.location != "" {
+		h.Set("Location", e.location)
+	}
 	if e.status == http.StatusUnauthorized {
 		challenge := `Bearer realm="rtcengine"`
 		if e.bearer != "" {

@@ -60,6 +60,9 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// AnswerTimeout bounds answering one offer (5 s).
 	AnswerTimeout time.Duration
+	// Router, in a cluster, sends POSTs for rooms owned by other nodes
+	// there (route.go); nil serves every room here.
+	Router Router
 }
 
 // Handler serves the WHIP and WHEP endpoints and owns their resources.

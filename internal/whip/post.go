@@ -40,6 +40,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k Kind) (*resou
 	if herr := checkQuery(r, k); herr != nil {
 		return nil, "", herr
 	}
+	routed, herr := h.route(r, g.room) // route.go: in a cluster, the room's owner serves the POST
+	if herr != nil {
+		return nil, "", herr
+	}
+	defer routed()
 	body, herr := readBody(w, r, typeSDP, MaxOfferBytes)
 	if herr != nil {
 		return nil, "", herr

@@ -146,8 +146,9 @@ type Publisher struct {
 }
 
 // StartPublisher runs a helper publishing as user into room, inside the
-// server's namespace, and waits until it publishes.
-func (n *Net) StartPublisher(srv *Server, user string, room uint32, o PublishOptions) *Publisher {
+// server's namespace, and waits until it publishes. srv is a *Server, or
+// any server that gives a signaling URL (firewall_test.go's TLS server).
+func (n *Net) StartPublisher(srv interface{ SignalURL() string }, user string, room uint32, o PublishOptions) *Publisher {
 	n.t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

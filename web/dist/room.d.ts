@@ -49,6 +49,8 @@ export declare class RoomSession {
     private bytes;
     /** Index of the last custom message received: resume asks for what came after. */
     lastMsgIndex: number | null;
+    /** The room owner's signaling URL after a redirect (redirect.ts). */
+    private target;
     constructor(params: EnterParams, url: string, factory: SocketFactory, hooks: RoomHooks, t?: RoomTimings);
     get inRoom(): boolean;
     get connected(): boolean;

@@ -1393,6 +1393,22 @@ function checkOptionalString(v, name, fn) {
   return v;
 }
 
+// src/redirect.ts
+var CODE_REDIRECT = 302;
+var MAX_REDIRECTS = 3;
+function redirectURL(data) {
+  if (!data || typeof data !== "object") return null;
+  const u = data.url;
+  if (typeof u !== "string" || u.length > 2048) return null;
+  try {
+    const parsed = new URL(u);
+    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:" || !parsed.host) return null;
+  } catch {
+    return null;
+  }
+  return u;
+}
+
 // src/room.ts
 var SDK_VERSION = "0.1.0";
 var CODE_USER_NOT_FOUND = -102007;
@@ -1425,6 +1441,8 @@ var RoomSession = class {
     this.bytes = { sent: 0, received: 0 };
     /** Index of the last custom message received: resume asks for what came after. */
     this.lastMsgIndex = null;
+    /** The room owner's signaling URL after a redirect (redirect.ts). */
+    this.target = null;
     this.role = params.role;
   }
   get inRoom() {
@@ -1492,20 +1510,33 @@ var RoomSession = class {
    */
   async enter() {
     this.setState("CONNECTING");
-    const s = this.newSignal();
-    this.signal = s;
-    try {
-      await s.open(this.url, this.t.connectTimeoutMs);
-    } catch (e) {
-      this.close();
-      return { code: CODE_TIMEOUT, msg: e.message };
-    }
-    if (this.phase === "ended") {
+    let m;
+    for (let hops = 0; ; hops++) {
+      const s = this.newSignal();
+      this.signal = s;
+      try {
+        await s.open(this.target ?? this.url, this.t.connectTimeoutMs);
+      } catch (e) {
+        this.close();
+        return { code: CODE_TIMEOUT, msg: e.message };
+      }
+      if (this.phase === "ended") {
+        s.close();
+        return { code: CODE_DISCONNECTED, msg: "exitRoom was called while entering" };
+      }
+      m = await s.request("enter", this.enterRequest(), this.t.requestTimeoutMs);
+      if (this.phase === "ended") return { code: CODE_DISCONNECTED, msg: "exitRoom was called while entering" };
+      if (m.code !== CODE_REDIRECT) break;
+      const to = redirectURL(m.data);
+      this.keepBytes();
+      this.signal = null;
       s.close();
-      return { code: CODE_DISCONNECTED, msg: "exitRoom was called while entering" };
+      if (!to || hops + 1 >= MAX_REDIRECTS) {
+        this.close();
+        return { code: m.code, msg: "the server redirected the enter too often or to a bad URL" };
+      }
+      this.target = to;
     }
-    const m = await s.request("enter", this.enterRequest(), this.t.requestTimeoutMs);
-    if (this.phase === "ended") return { code: CODE_DISCONNECTED, msg: "exitRoom was called while entering" };
     if (m.code) {
       this.close();
       return { code: m.code, msg: m.msg ?? "" };
@@ -1621,14 +1652,21 @@ var RoomSession = class {
     let fatal = "";
     let resumed = false;
     try {
-      await s.open(this.url, Math.min(this.t.connectTimeoutMs, 5e3));
+      try {
+        await s.open(this.target ?? this.url, Math.min(this.t.connectTimeoutMs, 5e3));
+      } catch (e) {
+        this.target = null;
+        throw e;
+      }
       const resume = { sessionId: this.sessionId, resumeToken: this.resumeToken };
       if (this.lastMsgIndex !== null) resume.lastMsgIndex = this.lastMsgIndex;
       let m = await s.request("resume", resume, 5e3);
       if (m.code === CODE_USER_NOT_FOUND) {
         this.lastMsgIndex = null;
         m = await s.request("enter", this.enterRequest(), 5e3);
-        if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
+        const to = m.code === CODE_REDIRECT ? redirectURL(m.data) : null;
+        if (to) this.target = to;
+        else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
           outcome = "fatal";
           fatal = `the server refused to enter the room again: ${m.code} ${m.msg ?? ""}`;
         }
@@ -1885,6 +1923,463 @@ function volumes(cur, localOn) {
   return { result };
 }
 
+// src/speedtest.ts
+var PROBE = {
+  MAGIC: 14,
+  VERSION: 1,
+  HEADER: 48,
+  MAX_SIZE: 1200,
+  /** Sequence numbers a receiver remembers, per direction. */
+  MAX_PACKETS: 1 << 16,
+  /** The highest rate a test may ask for (kbps). */
+  MAX_KBPS: 5e3,
+  /** The highest rate of the online chorus scene (kbps). */
+  MAX_CHORUS_KBPS: 1e3,
+  /**
+   * The largest datagram sent over the data channel: a message must fit one
+   * SCTP chunk (at most 1160 bytes at the server's SCTP MTU of 1191), or losing
+   * either half of it loses it, counting the path's loss about twice.
+   */
+  CHANNEL_MAX_SIZE: 1100,
+  /**
+   * What a message costs on the wire beyond a UDP probe of its size: SCTP
+   * common and DATA chunk headers (12 + 16) and a DTLS AES-GCM record's
+   * header, nonce and tag (13 + 8 + 16). Rates count it with every message,
+   * so that they mean what the UDP test's do (the server does the same).
+   */
+  CHANNEL_OVERHEAD: 65
+};
+var PING = 1;
+var PONG = 2;
+var UP = 3;
+var DOWN = 4;
+var PROBE_CHANNEL = "probe";
+var PROBE_CHANNEL_INIT = { ordered: false, maxRetransmits: 0 };
+var SPEED_TEST_TIMINGS = {
+  connectMs: 5e3,
+  requestMs: 5e3,
+  gatherMs: 2e3,
+  /** How long the data channel may take to open. */
+  openMs: 5e3,
+  pings: 10,
+  pingGapMs: 30,
+  /** How long pongs may take after the last ping. */
+  pongWaitMs: 500,
+  paceMs: 5,
+  /** What may wait in the channel's send buffer before a datagram is dropped (as a full socket would). */
+  maxBufferedBytes: 64 * 1024,
+  /** How long the upload's last datagrams may take to leave the channel's buffer. */
+  drainMs: 1e3
+};
+function encodeProbe(p) {
+  const size = Math.min(Math.max(p.size, PROBE.HEADER), PROBE.MAX_SIZE);
+  const b = new Uint8Array(size);
+  const v = new DataView(b.buffer);
+  b[0] = PROBE.MAGIC;
+  b[1] = PROBE.VERSION;
+  b[2] = p.type;
+  b.set(p.token.subarray(0, 16), 4);
+  v.setUint32(20, p.seq >>> 0);
+  v.setBigUint64(24, BigInt(Math.max(0, Math.round(p.sent))));
+  v.setBigUint64(32, BigInt(Math.max(0, Math.round(p.echo))));
+  v.setBigUint64(40, p.cookie);
+  return b;
+}
+function parseProbe(data) {
+  const b = data instanceof Uint8Array ? data : new Uint8Array(data);
+  if (b.length < PROBE.HEADER || b[0] !== PROBE.MAGIC || b[1] !== PROBE.VERSION) return null;
+  const type = b[2];
+  if (type < PING || type > DOWN) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    type,
+    token: b.slice(4, 20),
+    seq: v.getUint32(20),
+    sent: Number(v.getBigUint64(24)),
+    echo: Number(v.getBigUint64(32)),
+    cookie: v.getBigUint64(40),
+    size: b.length
+  };
+}
+function parseToken(hex) {
+  if (typeof hex !== "string" || !/^[0-9a-fA-F]{32}$/.test(hex)) return null;
+  const t = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) t[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return t;
+}
+function sameToken(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function packetSize(kbps2) {
+  return Math.min(Math.max(Math.floor(kbps2 * 1e3 / 8 / 50), PROBE.HEADER), PROBE.MAX_SIZE);
+}
+function channelPacketSize(kbps2) {
+  return Math.min(packetSize(kbps2), PROBE.CHANNEL_MAX_SIZE);
+}
+var ProbeReceiver = class {
+  constructor() {
+    this.seen = new Uint32Array(PROBE.MAX_PACKETS / 32);
+    this.count = 0;
+    this.bytes = 0;
+    // of every packet but the first
+    this.first = 0;
+    this.last = 0;
+    this.jitter = 0;
+    // µs
+    this.prevTransit = 0;
+    this.haveTransit = false;
+  }
+  /** Records a packet that arrived at atUs (µs), sent at sentUs on the sender's clock. */
+  add(seq, sentUs, size, atUs) {
+    if (seq >= PROBE.MAX_PACKETS) return;
+    const w = seq >>> 5;
+    const bit = 1 << (seq & 31);
+    if (this.seen[w] & bit) return;
+    this.seen[w] = this.seen[w] | bit;
+    if (this.count === 0) this.first = atUs;
+    else this.bytes += size;
+    this.count++;
+    if (atUs > this.last) this.last = atUs;
+    const transit = atUs - sentUs;
+    if (this.haveTransit) this.jitter += (Math.abs(transit - this.prevTransit) - this.jitter) / 16;
+    this.prevTransit = transit;
+    this.haveTransit = true;
+  }
+  get received() {
+    return this.count;
+  }
+  /** Summarizes what arrived of sent packets. */
+  report(sent) {
+    const r = { sent, received: this.count, loss: 0, kbps: -1, jitterMs: -1 };
+    if (sent > 0) {
+      let got = 0;
+      for (let seq = 0; seq < Math.min(sent, PROBE.MAX_PACKETS); seq++) {
+        if (this.seen[seq >>> 5] & 1 << (seq & 31)) got++;
+      }
+      r.received = got;
+      r.loss = Math.max(0, 1 - got / sent);
+    }
+    const spanUs = this.last - this.first;
+    if (this.count >= 2 && spanUs > 0) r.kbps = Math.floor(this.bytes * 8 / (spanUs / 1e6) / 1e3);
+    if (this.count >= 2) r.jitterMs = Math.round(this.jitter / 1e3);
+    return r;
+  }
+};
+function checkSpeedTestParams(params) {
+  const fn = "startSpeedTest";
+  if (params === void 0 || params === null) throw invalidParameter(EXTRA_CODE.REQUIRED, "params are required", fn);
+  if (typeof params !== "object") throw invalidParameter(EXTRA_CODE.TYPE, "params must be an object", fn);
+  const o = params;
+  const app = o.sdkAppId;
+  if (app === void 0 || app === null) throw invalidParameter(EXTRA_CODE.REQUIRED, "sdkAppId is required", fn);
+  if (typeof app !== "number") throw invalidParameter(EXTRA_CODE.TYPE, "sdkAppId must be a number", fn);
+  if (!Number.isInteger(app) || app <= 0 || app > 4294967295) {
+    throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `sdkAppId must be an integer in [1, 4294967295], got ${app}`, fn);
+  }
+  const userId = checkUserId(o.userId, fn);
+  const sig = o.userSig;
+  if (sig === void 0 || sig === null) throw invalidParameter(EXTRA_CODE.REQUIRED, "userSig is required", fn);
+  if (typeof sig !== "string") throw invalidParameter(EXTRA_CODE.TYPE, "userSig must be a string", fn);
+  if (sig === "") throw invalidParameter(EXTRA_CODE.EMPTY, "userSig must not be empty", fn);
+  let scene = 2;
+  if (o.scene !== void 0 && o.scene !== null) {
+    if (o.scene !== 1 && o.scene !== 2 && o.scene !== 3) {
+      throw invalidParameter(
+        EXTRA_CODE.OUT_OF_RANGE,
+        "scene must be 1 (delay), 2 (delay and bandwidth) or 3 (online chorus)",
+        fn
+      );
+    }
+    scene = o.scene;
+  }
+  const limit = scene === 3 ? PROBE.MAX_CHORUS_KBPS : PROBE.MAX_KBPS;
+  const bandwidth = (key) => {
+    const v = o[key];
+    if (v === void 0 || v === null || v === 0) return 0;
+    if (typeof v !== "number") throw invalidParameter(EXTRA_CODE.TYPE, `${key} must be a number`, fn);
+    if (!Number.isInteger(v) || v < 10 || v > limit) {
+      throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `${key} must be 0 (not tested) or 10..${limit} kbps`, fn);
+    }
+    return v;
+  };
+  return {
+    sdkAppId: app,
+    userId,
+    userSig: sig,
+    expectedUpBandwidth: bandwidth("expectedUpBandwidth"),
+    expectedDownBandwidth: bandwidth("expectedDownBandwidth"),
+    scene,
+    server: o.server
+  };
+}
+function rateSpeedTest(r, p) {
+  const loss = 100 * Math.max(r.upLostRate, r.downLostRate);
+  const jitter = Math.max(r.upJitter, r.downJitter, 0);
+  let q = rateNetwork(loss, r.rtt, jitter);
+  const short = (got, want) => want > 0 && got >= 0 && got < want / 2;
+  if ((short(r.availableUpBandwidth, p.expectedUpBandwidth) || short(r.availableDownBandwidth, p.expectedDownBandwidth)) && q < 5) q++;
+  return q;
+}
+function failedResult(ip, errMsg) {
+  return {
+    success: false,
+    errMsg,
+    ip,
+    quality: 0,
+    upLostRate: 0,
+    downLostRate: 0,
+    rtt: 0,
+    availableUpBandwidth: -1,
+    availableDownBandwidth: -1,
+    upJitter: -1,
+    downJitter: -1
+  };
+}
+function filterCandidates(sdp, keep) {
+  return sdp.split(/\r\n/).filter((line) => !line.startsWith("a=candidate:") || keep(line.slice(2))).join("\r\n");
+}
+var running = false;
+async function startSpeedTest(params, deps) {
+  const fn = "startSpeedTest";
+  const p = checkSpeedTestParams(params);
+  const d = deps(p.server);
+  if (running) throw invalidOperation(EXTRA_CODE.REPEATED_CALL, "a speed test is already running", fn);
+  if (d.inRoom) throw invalidOperation(void 0, "startSpeedTest works before enterRoom only", fn);
+  running = true;
+  try {
+    return await new SpeedRun(p, d).run();
+  } finally {
+    running = false;
+  }
+}
+var Lost = class extends Error {
+};
+var SpeedRun = class {
+  constructor(p, d) {
+    this.p = p;
+    this.d = d;
+    this.fail = () => {
+    };
+    this.pc = null;
+    this.dc = null;
+    this.token = new Uint8Array(16);
+    this.cookie = 0n;
+    this.rtts = [];
+    this.pongsWanted = null;
+    this.down = new ProbeReceiver();
+    this.phaseMs = 2e3;
+    this.t = { ...SPEED_TEST_TIMINGS, ...d.timings };
+    this.nowUs = d.nowUs ?? (() => Math.round((performance.timeOrigin + performance.now()) * 1e3));
+    this.lost = new Promise((_, reject) => {
+      this.fail = (reason) => reject(new Lost(reason));
+    });
+    this.lost.catch(() => {
+    });
+    this.signal = new Signal(d.socketFactory, {
+      heartbeatMs: 2e3,
+      timeoutMs: 1e4,
+      onEvent: () => {
+      },
+      onLost: (reason) => this.fail(`signaling connection lost: ${reason}`)
+    });
+  }
+  /** Waits for v unless the test fails first. */
+  guard(v) {
+    return Promise.race([v, this.lost]);
+  }
+  sleep(ms) {
+    return this.guard(new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+  /** Waits up to ms for done to be called; reports whether it was. */
+  within(ms, arm) {
+    return this.guard(
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        arm(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      })
+    );
+  }
+  async call(type, data, timeoutMs = this.t.requestMs) {
+    const m = await this.guard(this.signal.request(type, data, timeoutMs));
+    if (m.code) throw new Error(`${type} refused: ${m.code} ${m.msg ?? ""}`.trim());
+    return m;
+  }
+  async run() {
+    let ip = new URL(this.d.url).hostname.replace(/^\[|\]$/g, "");
+    try {
+      await this.signal.open(this.d.url, this.t.connectMs);
+    } catch (e) {
+      return failedResult("", `cannot reach the server: ${e.message}`);
+    }
+    try {
+      const st = await this.connect();
+      if (typeof st.ip === "string" && st.ip !== "") ip = st.ip;
+      return await this.measure(ip);
+    } catch (e) {
+      return failedResult(ip, e.message);
+    } finally {
+      if (this.signal.isOpen) this.signal.send("speed_test_end");
+      this.dc?.close();
+      this.pc?.close();
+      this.signal.close();
+    }
+  }
+  /** Offers the data channel, starts the test and waits for the channel to open. */
+  async connect() {
+    const pc = this.d.createPC();
+    this.pc = pc;
+    const dc = pc.createDataChannel(PROBE_CHANNEL, PROBE_CHANNEL_INIT);
+    this.dc = dc;
+    dc.binaryType = "arraybuffer";
+    dc.onmessage = (ev) => {
+      if (ev.data instanceof ArrayBuffer) this.onDatagram(ev.data);
+    };
+    await this.guard(pc.setLocalDescription(await pc.createOffer()));
+    await this.within(this.t.gatherMs, (done) => {
+      if (pc.iceGatheringState === "complete") done();
+      pc.onicegatheringstatechange = () => {
+        if (pc.iceGatheringState === "complete") done();
+      };
+    });
+    const offer = filterCandidates(pc.localDescription?.sdp ?? "", this.d.keepCandidate);
+    const m = await this.call("speed_test", {
+      sdkAppId: this.p.sdkAppId,
+      userId: this.p.userId,
+      userSig: this.p.userSig,
+      expectedUpBandwidth: this.p.expectedUpBandwidth,
+      expectedDownBandwidth: this.p.expectedDownBandwidth,
+      scene: this.p.scene,
+      transport: "datachannel",
+      sdp: offer
+    });
+    const st = m.data ?? {};
+    const token = parseToken(st.token);
+    if (!token || typeof st.sdp !== "string") throw new Error("bad speed_test response");
+    this.token = token;
+    this.signal.setHeartbeat(Number(st.heartbeatMs) || 0, Number(st.timeoutMs) || 0);
+    this.phaseMs = Math.min(Math.max(Number(st.phaseMs) || 2e3, 500), 5e3);
+    await this.guard(pc.setRemoteDescription({ type: "answer", sdp: st.sdp }));
+    const open = await this.within(this.t.openMs, (done) => {
+      if (dc.readyState === "open") done();
+      dc.onopen = () => done();
+    });
+    if (!open) throw new Error("the data channel to the media port did not open (UDP blocked?)");
+    return st;
+  }
+  async measure(ip) {
+    const res = { ...failedResult(ip, ""), success: true };
+    const pingLoss = await this.ping();
+    res.rtt = this.rtt();
+    if (this.p.scene === 1) {
+      res.upLostRate = res.downLostRate = pingLoss;
+    } else {
+      if (this.p.expectedUpBandwidth > 0) {
+        const up = await this.upload(this.p.expectedUpBandwidth);
+        res.upLostRate = up.loss;
+        res.upJitter = up.jitterMs;
+        res.availableUpBandwidth = Math.min(up.kbps, this.p.expectedUpBandwidth);
+      }
+      if (this.p.expectedDownBandwidth > 0) {
+        const down = await this.download(this.p.expectedDownBandwidth);
+        res.downLostRate = down.loss;
+        res.downJitter = down.jitterMs;
+        res.availableDownBandwidth = Math.min(down.kbps, this.p.expectedDownBandwidth);
+      }
+    }
+    res.quality = rateSpeedTest(res, this.p);
+    return res;
+  }
+  onDatagram(data) {
+    const at = this.nowUs();
+    const p = parseProbe(data);
+    if (!p || !sameToken(p.token, this.token)) return;
+    if (p.type === PONG) {
+      this.cookie = p.cookie;
+      if (p.echo <= at) this.rtts.push((at - p.echo) / 1e3);
+      if (this.rtts.length >= this.t.pings) this.pongsWanted?.();
+    } else if (p.type === DOWN) {
+      this.down.add(p.seq, p.sent, p.size + PROBE.CHANNEL_OVERHEAD, at);
+    }
+  }
+  /** Sends a datagram unless the channel's buffer is full (then it is lost, as on a full socket). */
+  send(type, seq, size) {
+    const dc = this.dc;
+    if (dc.readyState !== "open") throw new Error("the data channel closed");
+    if (dc.bufferedAmount > this.t.maxBufferedBytes) return;
+    const b = encodeProbe({ type, token: this.token, seq, sent: this.nowUs(), echo: 0, cookie: this.cookie, size });
+    dc.send(b);
+  }
+  /** Measures the round trip and learns the server's cookie; returns the share of pings not answered. */
+  async ping() {
+    for (let i = 0; i < this.t.pings; i++) {
+      this.send(PING, i, PROBE.HEADER);
+      await this.sleep(this.t.pingGapMs);
+    }
+    await this.within(this.t.pongWaitMs, (done) => {
+      if (this.rtts.length >= this.t.pings) done();
+      this.pongsWanted = done;
+    });
+    this.pongsWanted = null;
+    if (this.rtts.length === 0) throw new Error("the server did not answer probes on the data channel");
+    return 1 - Math.min(this.rtts.length, this.t.pings) / this.t.pings;
+  }
+  /** The median round trip, ms. */
+  rtt() {
+    const s = [...this.rtts].sort((a, b) => a - b);
+    return Math.round(s[s.length >> 1] ?? 0);
+  }
+  /** Sends kbps for the phase, paced, then asks the server what came. */
+  async upload(kbps2) {
+    const size = channelPacketSize(kbps2);
+    const perMs = kbps2 * 1e3 / 8 / size / 1e3;
+    const start = performance.now();
+    let sent = 0;
+    for (; ; ) {
+      const el = Math.min(performance.now() - start, this.phaseMs);
+      for (const due = Math.floor(perMs * el); sent <= due && el < this.phaseMs; sent++) this.send(UP, sent, size);
+      if (el >= this.phaseMs) break;
+      await this.sleep(this.t.paceMs);
+    }
+    const dc = this.dc;
+    if (dc.bufferedAmount > 0) {
+      await this.within(this.t.drainMs, (done) => {
+        dc.bufferedAmountLowThreshold = 0;
+        dc.onbufferedamountlow = done;
+      });
+      dc.onbufferedamountlow = null;
+    }
+    const m = await this.call("speed_test_up", { sent });
+    return reportOf(m.data, sent);
+  }
+  /** Asks the server for kbps over the phase and measures what arrives. */
+  async download(kbps2) {
+    const m = await this.call(
+      "speed_test_down",
+      { kbps: kbps2, durationMs: this.phaseMs, size: channelPacketSize(kbps2) },
+      this.phaseMs + this.t.requestMs
+    );
+    const sent = reportOf(m.data, 0).sent;
+    await this.sleep(Math.max(300, 2 * this.rtt()));
+    return this.down.report(sent);
+  }
+};
+function reportOf(data, sent) {
+  const o = data && typeof data === "object" ? data : {};
+  const num2 = (v, dflt) => typeof v === "number" && Number.isFinite(v) ? v : dflt;
+  return {
+    sent: Math.max(0, Math.floor(num2(o.sent, sent))),
+    received: Math.max(0, Math.floor(num2(o.received, 0))),
+    loss: Math.min(1, Math.max(0, num2(o.loss, 0))),
+    kbps: Math.floor(num2(o.kbps, -1)),
+    jitterMs: Math.round(num2(o.jitterMs, -1))
+  };
+}
+
 // src/types.ts
 var TYPE = {
   SCENE_RTC: "rtc",
@@ -2036,6 +2531,23 @@ var _TRTC = class _TRTC {
     return { result: detail.isWebRTCSupported && detail.isWebSocketSupported, detail };
   }
   static setLogLevel(_level) {
+  }
+  /**
+   * Measures the network to the server before entering a room (TRTC's
+   * startSpeedTest): round trip, loss, jitter and available bandwidth each
+   * way. See docs/web-sdk.md.
+   */
+  static startSpeedTest(params, internal) {
+    return startSpeedTest(params, (server) => {
+      const url = signalUrl(server);
+      return {
+        url,
+        socketFactory: internal?.socketFactory ?? browserSocket,
+        createPC: internal?.createPC ?? (() => new RTCPeerConnection()),
+        keepCandidate: candidateFilter(new URL(url).hostname),
+        inRoom: [...instances].some((t) => t.room !== null)
+      };
+    });
   }
   /** The signaling URL this instance connects to. */
   get server() {

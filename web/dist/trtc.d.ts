@@ -3,7 +3,7 @@ import { type EventMap, type StreamType } from './events.js';
 import { type RoomTimings } from './room.js';
 import { type SocketFactory } from './signal.js';
 import { type InStat } from './stats.js';
-import { type CreateOptions } from './types.js';
+import { type CreateOptions, type SpeedTestParams, type SpeedTestResult } from './types.js';
 /** Turns TRTC.create's server option into the signaling URL. */
 export declare function signalUrl(server?: unknown): string;
 /** Test hooks: a WebSocket and PeerConnection factory, shorter timers. */
@@ -74,6 +74,12 @@ export declare class TRTC {
         detail: Record<string, boolean>;
     }>;
     static setLogLevel(_level: number): void;
+    /**
+     * Measures the network to the server before entering a room (TRTC's
+     * startSpeedTest): round trip, loss, jitter and available bandwidth each
+     * way. See docs/web-sdk.md.
+     */
+    static startSpeedTest(params: SpeedTestParams, internal?: InternalOptions): Promise<SpeedTestResult>;
     private emitter;
     private room;
     private pub;

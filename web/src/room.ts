@@ -7,6 +7,7 @@
 import { RemoteUsers, type RoomEvent, type WireUser } from './roomstate.js';
 import { CODE_DISCONNECTED, CODE_TIMEOUT, Signal, type Message, type SocketFactory } from './signal.js';
 import { ROLE_CODE, SCENE_CODE, type EnterParams } from './validate.js';
+import { CODE_REDIRECT, MAX_REDIRECTS, redirectURL } from './redirect.js';
 import type { ConnectionState, KickReason } from './events.js';
 import type { Role } from './types.js';
 
@@ -64,6 +65,8 @@ export class RoomSession {
   private bytes = { sent: 0, received: 0 };
   /** Index of the last custom message received: resume asks for what came after. */
   lastMsgIndex: number | null = null;
+  /** The room owner's signaling URL after a redirect (redirect.ts). */
+  private target: string | null = null;
 
   constructor(
     readonly params: EnterParams,
@@ -147,20 +150,34 @@ export class RoomSession {
    */
   async enter(): Promise<{ code: number; msg: string }> {
     this.setState('CONNECTING');
-    const s = this.newSignal();
-    this.signal = s;
-    try {
-      await s.open(this.url, this.t.connectTimeoutMs);
-    } catch (e) {
-      this.close();
-      return { code: CODE_TIMEOUT, msg: (e as Error).message };
-    }
-    if (this.phase === 'ended') {
+    let m: Message;
+    for (let hops = 0; ; hops++) {
+      const s = this.newSignal();
+      this.signal = s;
+      try {
+        await s.open(this.target ?? this.url, this.t.connectTimeoutMs);
+      } catch (e) {
+        this.close();
+        return { code: CODE_TIMEOUT, msg: (e as Error).message };
+      }
+      if (this.phase === 'ended') {
+        s.close();
+        return { code: CODE_DISCONNECTED, msg: 'exitRoom was called while entering' };
+      }
+      m = await s.request('enter', this.enterRequest(), this.t.requestTimeoutMs);
+      if ((this.phase as Phase) === 'ended') return { code: CODE_DISCONNECTED, msg: 'exitRoom was called while entering' };
+      if (m.code !== CODE_REDIRECT) break;
+      // Another node owns the room: enter there (redirect.ts).
+      const to = redirectURL(m.data);
+      this.keepBytes();
+      this.signal = null;
       s.close();
-      return { code: CODE_DISCONNECTED, msg: 'exitRoom was called while entering' };
+      if (!to || hops + 1 >= MAX_REDIRECTS) {
+        this.close();
+        return { code: m.code, msg: 'the server redirected the enter too often or to a bad URL' };
+      }
+      this.target = to;
     }
-    const m = await s.request('enter', this.enterRequest(), this.t.requestTimeoutMs);
-    if ((this.phase as Phase) === 'ended') return { code: CODE_DISCONNECTED, msg: 'exitRoom was called while entering' };
     if (m.code) {
       this.close();
       return { code: m.code, msg: m.msg ?? '' };
@@ -293,7 +310,12 @@ export class RoomSession {
     let fatal = '';
     let resumed = false;
     try {
-      await s.open(this.url, Math.min(this.t.connectTimeoutMs, 5000));
+      try {
+        await s.open(this.target ?? this.url, Math.min(this.t.connectTimeoutMs, 5000));
+      } catch (e) {
+        this.target = null; // the owner is unreachable: ask the configured server again
+        throw e;
+      }
       const resume: Record<string, unknown> = { sessionId: this.sessionId, resumeToken: this.resumeToken };
       if (this.lastMsgIndex !== null) resume.lastMsgIndex = this.lastMsgIndex;
       let m = await s.request('resume', resume, 5000);
@@ -301,7 +323,9 @@ export class RoomSession {
         // Dropped past the drop timeout: others saw us leave; enter again.
         this.lastMsgIndex = null;
         m = await s.request('enter', this.enterRequest(), 5000);
-        if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
+        const to = m.code === CODE_REDIRECT ? redirectURL(m.data) : null;
+        if (to) this.target = to; // the room lives elsewhere now: retry there
+        else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
           outcome = 'fatal';
           fatal = `the server refused to enter the room again: ${m.code} ${m.msg ?? ''}`;
         }

@@ -37,9 +37,17 @@ import {
 import { RoomSession, SDK_VERSION, type RoomHooks, type RoomTimings } from './room.js';
 import type { RoomEvent } from './roomstate.js';
 import { candidateFilter } from './sdp.js';
+import { startSpeedTest } from './speedtest.js';
 import { CODE_DISCONNECTED, CODE_TIMEOUT, browserSocket, type Message, type SocketFactory } from './signal.js';
 import { computeReport, readReport, volumes, type InStat, type Snapshot } from './stats.js';
-import { TYPE, type CreateOptions, type Role, type VideoProfileObject } from './types.js';
+import {
+  TYPE,
+  type CreateOptions,
+  type Role,
+  type SpeedTestParams,
+  type SpeedTestResult,
+  type VideoProfileObject,
+} from './types.js';
 import {
   ROLE_CODE,
   checkBool,
@@ -184,6 +192,24 @@ export class TRTC {
   }
 
   static setLogLevel(_level: number): void {}
+
+  /**
+   * Measures the network to the server before entering a room (TRTC's
+   * startSpeedTest): round trip, loss, jitter and available bandwidth each
+   * way. See docs/web-sdk.md.
+   */
+  static startSpeedTest(params: SpeedTestParams, internal?: InternalOptions): Promise<SpeedTestResult> {
+    return startSpeedTest(params, (server) => {
+      const url = signalUrl(server);
+      return {
+        url,
+        socketFactory: internal?.socketFactory ?? browserSocket,
+        createPC: internal?.createPC ?? (() => new RTCPeerConnection()),
+        keepCandidate: candidateFilter(new URL(url).hostname),
+        inRoom: [...instances].some((t) => t.room !== null),
+      };
+    });
+  }
 
   private emitter = new Emitter();
   private room: RoomSession | null = null;

@@ -133,3 +133,42 @@ export interface CustomMessage {
   /** At most 1,000 bytes (TRTC's 1 KB). */
   data: ArrayBuffer | ArrayBufferView;
 }
+
+/** TRTC.startSpeedTest's parameters (TRTCSpeedTestParams; docs/web-sdk.md). */
+export interface SpeedTestParams {
+  sdkAppId: number;
+  userId: string;
+  userSig: string;
+  /** kbps to send up: 10..5000 (10..1000 for scene 3); 0 or absent skips the upload. */
+  expectedUpBandwidth?: number;
+  /** kbps to receive: 10..5000 (10..1000 for scene 3); 0 or absent skips the download. */
+  expectedDownBandwidth?: number;
+  /** 1 delay only, 2 delay and bandwidth (default), 3 online chorus. */
+  scene?: 1 | 2 | 3;
+  /** rtcengine: the server to test, as TRTC.create's option (default: the one the SDK was loaded from). */
+  server?: string;
+}
+
+/** TRTC.startSpeedTest's result (TRTCSpeedTestResult). Unmeasured values are -1. */
+export interface SpeedTestResult {
+  success: boolean;
+  errMsg: string;
+  /** The server address tested. */
+  ip: string;
+  /** 0 unknown, 1 excellent … 5 very bad (as NETWORK_QUALITY). */
+  quality: number;
+  /** 0..1 */
+  upLostRate: number;
+  /** 0..1 */
+  downLostRate: number;
+  /** ms */
+  rtt: number;
+  /** kbps */
+  availableUpBandwidth: number;
+  /** kbps */
+  availableDownBandwidth: number;
+  /** ms */
+  upJitter: number;
+  /** ms */
+  downJitter: number;
+}

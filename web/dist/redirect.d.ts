@@ -1,0 +1,11 @@
+/**
+ * Cluster redirects (docs/protocol.md "Redirect", docs/cluster.md): a node
+ * that does not own the room answers `enter` with code 302 and the owner's
+ * signaling URL; the SDK enters again there and keeps that URL for resumes.
+ */
+/** The enter response code of a redirect. */
+export declare const CODE_REDIRECT = 302;
+/** Redirects followed in a row for one enter. */
+export declare const MAX_REDIRECTS = 3;
+/** The owner's URL of a redirect answer, or null when it is malformed. */
+export declare function redirectURL(data: unknown): string | null;
