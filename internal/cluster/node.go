@@ -77,11 +77,17 @@ type Node struct {
 	held map[trtc.RoomKey]uint64 // rooms this node owns → fencing token; 0: placed locally while Redis was away
 	seen []NodeInfo              // the last node list read
 
-	bg     sync.WaitGroup // heartbeat loop
-	rel    sync.WaitGroup // lease releases of ended rooms
-	stop   context.CancelFunc
-	ctx    context.Context
-	closed bool
+	bg sync.WaitGroup // heartbeat loop
+
+	// Lease releases of ended rooms in flight (guarded by mu; relDone is
+	// signalled when pending drops to zero). Not a WaitGroup: rooms end
+	// while Close and Flush wait.
+	pending int
+	relDone *sync.Cond
+	closed  bool // guarded by mu: Close has run
+
+	ctx  context.Context // ends the heartbeat loop
+	stop context.CancelFunc
 }
 
 // New validates cfg and returns a node that has not joined yet (Start).
@@ -120,6 +126,7 @@ func New(cfg Config) (*Node, error) {
 		stop:    stop,
 	}
 	n.locks.m = make(map[trtc.RoomKey]*keyLock)
+	n.relDone = sync.NewCond(&n.mu)
 	return n, nil
 }
 
@@ -160,7 +167,7 @@ func (n *Node) Close(ctx context.Context) {
 	n.mu.Unlock()
 	n.stop()
 	n.bg.Wait()
-	n.rel.Wait()
+	n.Flush()
 	for k, t := range held {
 		if t == 0 {
 			continue

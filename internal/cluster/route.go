@@ -144,7 +144,13 @@ func (n *Node) releaseIfGone(key trtc.RoomKey) {
 }
 
 // Flush waits until the leases of rooms that ended have been released.
-func (n *Node) Flush() { n.rel.Wait() }
+func (n *Node) Flush() {
+	n.mu.Lock()
+	for n.pending > 0 {
+		n.relDone.Wait()
+	}
+	n.mu.Unlock()
+}
 
 // nodeInfo finds a live node, from the last list read or else a fresh one.
 func (n *Node) nodeInfo(ctx context.Context, id NodeID) (NodeInfo, bool) {
@@ -190,9 +196,21 @@ type observer struct {
 // RoomDestroyed runs with the room's lock held: the release, which takes
 // the room's key lock and talks to Redis, runs in its own goroutine.
 func (o observer) RoomDestroyed(r room.RoomInfo, _ time.Time) {
-	o.n.rel.Add(1)
+	n := o.n
+	n.mu.Lock()
+	if n.closed { // Close has released every lease already
+		n.mu.Unlock()
+		return
+	}
+	n.pending++
+	n.mu.Unlock()
 	go func() {
-		defer o.n.rel.Done()
-		o.n.releaseIfGone(r.Key)
+		n.releaseIfGone(r.Key)
+		n.mu.Lock()
+		n.pending--
+		if n.pending == 0 {
+			n.relDone.Broadcast()
+		}
+		n.mu.Unlock()
 	}()
 }
