@@ -134,6 +134,19 @@ func (c *soakCounters) fail(format string, args ...any) {
 	c.mu.Unlock()
 }
 
+// since returns the failure messages recorded after the first *n and
+// advances *n past them.
+func (c *soakCounters) since(n *int) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *n >= len(c.errors) {
+		return nil
+	}
+	out := append([]string(nil), c.errors[*n:]...)
+	*n = len(c.errors)
+	return out
+}
+
 func (st *soakStay) OnEnterRoom(r int64) {
 	select {
 	case st.entry <- r:
@@ -282,6 +295,7 @@ func RunSoak(cfg SoakConfig) (SoakResult, error) {
 	}
 	tick := time.NewTicker(cfg.Sample)
 	defer tick.Stop()
+	shown := 0 // failure messages printed so far
 sampling:
 	for {
 		select {
@@ -307,6 +321,9 @@ sampling:
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "soak %6.0fs: %2d in rooms, %d enters, %d failures, server heap %.1f MiB, %d goroutines\n",
 				s.Seconds, s.InRoom, counters.enters.Load(), counters.failures.Load(), s.HeapMiB, s.Goroutines)
+			for _, e := range counters.since(&shown) { // a long run shows why it failed as it happens
+				fmt.Fprintf(cfg.Progress, "soak         failure: %s\n", e)
+			}
 		}
 	}
 	wg.Wait()
