@@ -36,9 +36,10 @@ type roomSession struct {
 	sessionID  string
 	token      string
 	role       Role
-	remote     map[string]streams // visible users and what they make available
-	local      streams            // what this user makes available, re-announced after a re-enter
-	unsent     []string           // local streams whose stream_state a lost link left unanswered (streams.go)
+	remote     map[string]streams   // visible users and what they make available
+	away       map[string]*awayUser // users missing after a re-enter, not yet reported gone (away.go)
+	local      streams              // what this user makes available, re-announced after a re-enter
+	unsent     []string             // local streams whose stream_state a lost link left unanswered (streams.go)
 	heartbeat  time.Duration
 	timeout    time.Duration
 	exitReq    bool
@@ -246,8 +247,11 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 		if proto.DecodeData(m, &e) == nil {
 			s.c.mu.Lock()
 			s.remote[e.UserID] = streams{}
+			back := s.backLocked(e.UserID) // away.go: came back after a re-enter
 			s.c.mu.Unlock()
-			s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(e.UserID) })
+			if !back {
+				s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(e.UserID) })
+			}
 		}
 	case proto.TypeStreamAvailable:
 		var e proto.StreamEvent
@@ -305,6 +309,7 @@ func (s *roomSession) end(reason int) bool {
 		return false
 	}
 	s.state = sEnded
+	s.stopAwayLocked()
 	if s.c.sess == s {
 		s.c.sess = nil
 	}
@@ -373,6 +378,7 @@ func (s *roomSession) switchRole(role Role, pmk string) {
 // exits, or the server refuses us for good. It returns the new link or nil.
 func (s *roomSession) reconnect() *link {
 	backoff := 100 * time.Millisecond
+	hops := 0 // redirects followed without waiting
 	for {
 		if s.ctx.Err() != nil {
 			return nil
@@ -382,9 +388,11 @@ func (s *roomSession) reconnect() *link {
 		s.c.o.log.Debug("reconnect dial", "err", err, "kicked", kicked)
 		if err != nil {
 			s.dropTarget() // the owner is unreachable: ask the configured server again
+			hops = 0
 		}
 		if err == nil {
-			switch s.resumeOn(l) {
+			r := s.resumeOn(l)
+			switch r {
 			case resumeOK:
 				return l
 			case resumeFatal:
@@ -394,6 +402,11 @@ func (s *roomSession) reconnect() *link {
 			}
 			l.close()
 			l.wait()
+			// A redirect is an answer, not a failure: follow it at once
+			// (a few times in a row; then the backoff applies again).
+			if hops++; r == resumeRedirected && hops <= proto.MaxRedirects {
+				continue
+			}
 		}
 		if kicked { // the network changed while dialing: dial again now
 			backoff = 100 * time.Millisecond
@@ -441,6 +454,7 @@ const (
 	resumeRetry resumeResult = iota
 	resumeOK
 	resumeFatal
+	resumeRedirected // the room lives elsewhere: try there now (redirect.go)
 )
 
 // resumeOn asks the server to resume the session on l; if the server has
@@ -471,6 +485,8 @@ func (s *roomSession) resumeOn(l *link) resumeResult {
 			case m.Code == proto.CodeRedirect:
 				if u, ok := redirectTarget(m); ok {
 					s.setTarget(u, false) // the room lives elsewhere now: resume there
+					finish(resumeRedirected)
+					return
 				}
 				finish(resumeRetry)
 			case m.Code == ErrCodeConnectServerTimeout || m.Code == ErrCodeDisconnected || m.Code == trtc.ErrServerOverloaded:
@@ -515,19 +531,38 @@ func (s *roomSession) recovered(l *link, m proto.Message) resumeResult {
 	reannounce := !resp.Resumed && s.local != (streams{})
 	local, unsent := s.local, s.unsent
 	s.unsent = nil
-	s.c.mu.Unlock()
-	s.setSignalDown(false)
+	// After a re-enter, users missing now are away (away.go); users back
+	// from away are not announced again.
+	var left, entered []string
 	for u := range before {
 		if _, ok := now[u]; !ok {
-			s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
+			if resp.Resumed {
+				left = append(left, u)
+			} else {
+				s.markAwayLocked(u)
+			}
 		}
 	}
-	for u, st := range now {
-		old, ok := before[u]
-		if !ok {
-			s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	for u := range now {
+		if _, ok := before[u]; !ok && !s.backLocked(u) {
+			entered = append(entered, u)
 		}
-		s.emitStreams(u, old, st)
+	}
+	s.c.mu.Unlock()
+	s.setSignalDown(false)
+	for _, u := range left {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserLeaveRoom(u, int(trtc.LeaveNormal)) })
+	}
+	for u, st := range before {
+		if _, ok := now[u]; !ok && !resp.Resumed {
+			s.emitStreams(u, st, streams{}) // away: its media stopped
+		}
+	}
+	for _, u := range entered {
+		s.c.emit(func(ls Listener) { ls.OnRemoteUserEnterRoom(u) })
+	}
+	for u, st := range now {
+		s.emitStreams(u, before[u], st)
 	}
 	s.media.onConnected(l, resp.Resumed)
 	s.c.msgs.onConnected(s, l, resp.Resumed)

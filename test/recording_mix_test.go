@@ -408,7 +408,10 @@ func TestRecordingMixedBadInput(t *testing.T) {
 		{"window bad user id", nil, win(map[string]any{"Width": 10, "Height": 10, "UserId": "a b"}), "InvalidParameter"},
 		{"26 windows", nil, map[string]any{"MixLayoutMode": 4, "MixLayoutList": windows26}, "InvalidParameter.OutOfRange"},
 		{"colour red", nil, map[string]any{"BackGroundColor": "red"}, "InvalidParameter"},
-		{"background image", nil, map[string]any{"BackgroundImageUrl": "http://x/y.png"}, "UnsupportedOperation"},
+		{"background image not http", nil, map[string]any{"BackgroundImageUrl": "ftp://x/y.png"}, "InvalidParameter"},
+		{"watermark outside the canvas", nil, map[string]any{"WaterMarkList": []map[string]any{{"WaterMarkType": 0,
+			"WaterMarkImage": map[string]any{"WaterMarkUrl": "http://x/w.png", "Left": 300, "Width": 100, "Height": 10}}}}, "InvalidParameter.OutOfRange"},
+		{"text watermark", nil, map[string]any{"WaterMarkList": []map[string]any{{"WaterMarkType": 1}}}, "UnsupportedOperation"},
 		{"unknown layout field", nil, map[string]any{"Bogus": 1}, "UnknownParameter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -411,9 +411,9 @@ func TestRecordingBadInput(t *testing.T) {
 		{"cloud storage without Region", func(m map[string]any) {
 			m["StorageParams"] = map[string]any{"CloudStorage": map[string]any{"Vendor": 1}}
 		}, "", "MissingParameter.Region"},
-		{"cloud VOD", func(m map[string]any) {
-			m["StorageParams"] = map[string]any{"CloudVod": map[string]any{"TencentVod": map[string]any{}}}
-		}, "", "UnsupportedOperation"},
+		{"cloud VOD without TencentVod", func(m map[string]any) {
+			m["StorageParams"] = map[string]any{"CloudVod": map[string]any{}}
+		}, "", "MissingParameter"},
 		{"Describe without TaskId", nil, "DescribeCloudRecording", "MissingParameter.TaskId"},
 		{"Delete without TaskId", nil, "DeleteCloudRecording", "MissingParameter.TaskId"},
 	} {

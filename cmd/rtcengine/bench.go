@@ -25,7 +25,7 @@ import (
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference|messages|soak [flags]")
+		fmt.Fprintln(stderr, "usage: rtcengine bench join|fanout|conference|messages|soak|cluster [flags]")
 		return 2
 	}
 	switch args[0] {
@@ -39,6 +39,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		return benchMessages(args[1:], stdout, stderr)
 	case "soak":
 		return benchSoak(args[1:], stdout, stderr) // bench_soak.go
+	case "cluster":
+		return benchCluster(args[1:], stdout, stderr) // bench_cluster.go
 	}
 	fmt.Fprintf(stderr, "rtcengine bench: unknown benchmark %q\n", args[0])
 	return 2
@@ -57,8 +59,9 @@ type benchServer struct {
 const benchAppID, benchKey = 1400000001, "bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef0123"
 
 // startBenchServer returns the server under test; a child runs at logLevel
-// (Pion's per-connection warnings are noise under media load).
-func startBenchServer(server string, appID uint, key, logLevel string, stderr io.Writer) (*benchServer, error) {
+// (Pion's per-connection warnings are noise under media load); extra are
+// more flags for a child.
+func startBenchServer(server string, appID uint, key, logLevel string, stderr io.Writer, extra ...string) (*benchServer, error) {
 	if server != "" {
 		u, err := url.Parse(server)
 		if err != nil || u.Host == "" {
@@ -87,9 +90,9 @@ func startBenchServer(server string, appID uint, key, logLevel string, stderr io
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--listen", addr, "--udp-port", "0", "--dev",
+	cmd := exec.Command(exe, append([]string{"serve", "--listen", addr, "--udp-port", "0", "--dev",
 		"--sdkappid", strconv.Itoa(benchAppID), "--sdk-secret", benchKey, "--log-level", logLevel,
-		"--data-dir", dir)
+		"--data-dir", dir}, extra...)...)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)

@@ -65,6 +65,9 @@ type RecordingRequest struct {
 	Storage *CloudStorage
 	// Mix is set for RecordMode 2 (recording_mix.go).
 	Mix *MixRequest
+	// Vod is StorageParams.CloudVod (recording_vod.go); its MediaType
+	// has replaced OutputFormat.
+	Vod *VodRequest
 }
 
 // RecordingFile is one StorageFileList entry.
@@ -154,8 +157,8 @@ type recordParams struct {
 	SubscribeAbility       *uint64                `json:"SubscribeAbility"`
 }
 
-// storageParams is StorageParams: CloudStorage (storage.go); CloudVod is
-// not supported.
+// storageParams is StorageParams: CloudStorage (storage.go) or CloudVod
+// (recording_vod.go).
 type storageParams struct {
 	CloudStorage *cloudStorage   `json:"CloudStorage"`
 	CloudVod     json.RawMessage `json:"CloudVod"`
@@ -297,8 +300,15 @@ func (p *createRecordingParams) Validate() error {
 		r.Subscription = *rp.SubscribeStreamUserIds
 	}
 	if sp := p.StorageParams; sp != nil {
-		if len(sp.CloudVod) > 0 && string(sp.CloudVod) != "null" {
-			return Errorf(CodeUnsupportedOperation, "StorageParams.CloudVod (Tencent VOD) is not supported; use CloudStorage with an S3-compatible bucket.")
+		if present(sp.CloudVod) { // recording_vod.go
+			if sp.CloudStorage != nil {
+				return Errorf(CodeInvalidParameter, "StorageParams takes CloudStorage or CloudVod, not both.")
+			}
+			if r.Vod, err = parseCloudVod(sp.CloudVod); err != nil {
+				return err
+			}
+			r.OutputFormat = vodOutputFormat[r.Vod.MediaType]
+			return nil
 		}
 		if sp.CloudStorage == nil {
 			return Errorf(CodeMissingCloudStorage, "StorageParams needs CloudStorage.")

@@ -40,9 +40,10 @@ const (
 type MixWindowRequest struct {
 	Top, Left, Width, Height int
 	UserID                   string
-	MediaID                  int // 0 camera, 1 screen share
-	Layer                    int // ImageLayer
-	RenderMode               int // 0 stretch, 1 crop (default), 2 fit on black
+	MediaID                  int    // 0 camera, 1 screen share
+	Layer                    int    // ImageLayer
+	RenderMode               int    // 0 stretch, 1 crop (default), 2 fit on black
+	Placeholder              string // SubBackgroundImage (recording_image.go)
 }
 
 // MixLayoutRequest is a validated MixLayoutParams.
@@ -53,6 +54,13 @@ type MixLayoutRequest struct {
 	MaxResolutionUserID  string
 	MaxResolutionMediaID int
 	RenderMode           int // templates: 0 crop (default), 1 fit on the background colour, 2 fit on black
+	// Images (recording_image.go): BackgroundImageRenderMode 0 crop, 1
+	// fit on the background colour, 2 fit on black, 3 and 4 stretch.
+	BackgroundImageURL        string
+	BackgroundImageRenderMode int
+	Watermarks                []WatermarkRequest
+	// Placeholder is DefaultSubBackgroundImage.
+	Placeholder string
 }
 
 // MixRequest is a validated mixed recording: the canvas and encoding of
@@ -277,26 +285,14 @@ func parseMixLayout(raw json.RawMessage) (MixLayoutRequest, error) {
 		hi   uint64
 	}{
 		{"MixLayoutParams.PlaceHolderMode", p.PlaceHolderMode, 1},
-		{"MixLayoutParams.BackgroundImageRenderMode", p.BackgroundImageRenderMode, 4},
 		{"MixLayoutParams.MaxResolutionUserAlign", p.MaxResolutionUserAlign, 1},
 	} {
 		if _, err := pick(f.name, f.v, 0, 0, f.hi); err != nil {
 			return l, err
 		}
 	}
-	for _, s := range []struct {
-		name string
-		v    *string
-	}{
-		{"BackgroundImageUrl", p.BackgroundImageUrl},
-		{"DefaultSubBackgroundImage", p.DefaultSubBackgroundImage},
-	} {
-		if s.v != nil && *s.v != "" {
-			return l, Errorf(CodeUnsupportedOperation, "MixLayoutParams.%s is not supported: layouts use BackGroundColor.", s.name)
-		}
-	}
-	if present(p.WaterMarkList) && string(p.WaterMarkList) != "[]" {
-		return l, Errorf(CodeUnsupportedOperation, "MixLayoutParams.WaterMarkList is not supported.")
+	if err := parseLayoutImages(&p, &l); err != nil { // recording_image.go
+		return l, err
 	}
 	if c := p.BackGroundColor; c != nil && *c != "" {
 		hexs, ok := strings.CutPrefix(*c, "#")
@@ -371,7 +367,10 @@ func parseMixWindow(i int, w mixLayout) (MixWindowRequest, error) {
 		return win, err
 	}
 	if w.SubBackgroundImage != nil && *w.SubBackgroundImage != "" {
-		return win, Errorf(CodeUnsupportedOperation, "%s is not supported.", name("SubBackgroundImage"))
+		if err := checkImageURL(name("SubBackgroundImage"), *w.SubBackgroundImage); err != nil {
+			return win, err
+		}
+		win.Placeholder = *w.SubBackgroundImage
 	}
 	if w.UserId != nil && *w.UserId != "" {
 		if trtc.ValidateUserID(*w.UserId) != nil {

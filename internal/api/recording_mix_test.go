@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -46,8 +47,25 @@ func TestParseMix(t *testing.T) {
 		{"layout render mode 3", ``, `{"RenderMode":3}`, CodeOutOfRange},
 		{"bad colour", ``, `{"BackGroundColor":"#12345"}`, CodeInvalidParameter},
 		{"bad max user", ``, `{"MaxResolutionUserId":"a/b"}`, CodeInvalidParameter},
-		{"watermark", ``, `{"WaterMarkList":[{"WaterMarkType":0}]}`, CodeUnsupportedOperation},
-		{"sub background image", ``, `{"MixLayoutMode":4,"MixLayoutList":[{"Width":2,"Height":2,"SubBackgroundImage":"x"}]}`, CodeUnsupportedOperation},
+		{"images", ``, `{"BackgroundImageUrl":"https://cdn.example/bg.png","BackgroundImageRenderMode":3,"WaterMarkList":[{"WaterMarkType":0,"WaterMarkImage":{"WaterMarkUrl":"http://127.0.0.1:8080/w.png","Top":10,"Left":20,"Width":64,"Height":32}}]}`, ""},
+		{"background image not http", ``, `{"BackgroundImageUrl":"file:///etc/passwd"}`, CodeInvalidParameter},
+		{"background image no host", ``, `{"BackgroundImageUrl":"http:///x.png"}`, CodeInvalidParameter},
+		{"background image URL too long", ``, `{"BackgroundImageUrl":"http://a/` + strings.Repeat("x", 510) + `"}`, CodeInvalidParameter},
+		{"background render mode 5", ``, `{"BackgroundImageRenderMode":5}`, CodeOutOfRange},
+		{"watermark without image", ``, `{"WaterMarkList":[{"WaterMarkType":0}]}`, CodeMissingParameter},
+		{"watermark without URL", ``, `{"WaterMarkList":[{"WaterMarkImage":{"Width":2,"Height":2}}]}`, CodeMissingParameter},
+		{"watermark without width", ``, `{"WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"http://a/b","Height":2}}]}`, CodeMissingParameter},
+		{"watermark width 1", ``, `{"WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"http://a/b","Width":1,"Height":2}}]}`, CodeOutOfRange},
+		{"watermark ftp", ``, `{"WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"ftp://a/b","Width":2,"Height":2}}]}`, CodeInvalidParameter},
+		{"text watermark", ``, `{"WaterMarkList":[{"WaterMarkType":1}]}`, CodeUnsupportedOperation},
+		{"watermark type 3", ``, `{"WaterMarkList":[{"WaterMarkType":3}]}`, CodeOutOfRange},
+		{"unknown watermark field", ``, `{"WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"http://a/b","Width":2,"Height":2,"X":1}}]}`, CodeUnknownParameter},
+		{"watermark list an object", ``, `{"WaterMarkList":{}}`, CodeBodyParamsError},
+		{"26 watermarks", ``, `{"WaterMarkList":[` + strings.TrimSuffix(strings.Repeat(`{"WaterMarkImage":{"WaterMarkUrl":"http://a/b","Width":2,"Height":2}},`, 26), ",") + `]}`, CodeOutOfRange},
+		{"default sub background image", ``, `{"DefaultSubBackgroundImage":"http://a/b.png"}`, ""},
+		{"default sub background image javascript", ``, `{"DefaultSubBackgroundImage":"javascript:alert(1)"}`, CodeInvalidParameter},
+		{"sub background image", ``, `{"MixLayoutMode":4,"MixLayoutList":[{"Width":2,"Height":2,"SubBackgroundImage":"http://a/p.jpg"}]}`, ""},
+		{"sub background image not a URL", ``, `{"MixLayoutMode":4,"MixLayoutList":[{"Width":2,"Height":2,"SubBackgroundImage":"x"}]}`, CodeInvalidParameter},
 		{"window height missing", ``, `{"MixLayoutMode":4,"MixLayoutList":[{"Width":2}]}`, CodeMissingParameter},
 		{"window alpha 256", ``, `{"MixLayoutMode":4,"MixLayoutList":[{"Width":2,"Height":2,"Alpha":256}]}`, CodeOutOfRange},
 	} {
@@ -72,6 +90,7 @@ func TestParseMix(t *testing.T) {
 func FuzzParseMix(f *testing.F) {
 	f.Add([]byte(`{"VideoParams":{"Width":320,"Height":240}}`), []byte(`{"MixLayoutMode":4,"MixLayoutList":[{"Width":2,"Height":2}]}`))
 	f.Add([]byte(`{"AudioParams":{"SampleRate":3}}`), []byte(`{"BackGroundColor":"#ffffff","MaxResolutionUserId":"x"}`))
+	f.Add([]byte(`{}`), []byte(`{"BackgroundImageUrl":"https://a/b.png","WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"http://h/w.png","Width":8,"Height":8}}]}`))
 	f.Fuzz(func(t *testing.T, transcode, layout []byte) {
 		m, err := parseMix(transcode, layout, &recordParams{})
 		if err != nil {
@@ -84,6 +103,25 @@ func FuzzParseMix(f *testing.F) {
 		if m.Width < MinMixSide || m.Width > MaxMixSide || m.Width%2 != 0 || m.Height%2 != 0 || m.Width*m.Height > MaxMixArea ||
 			m.Fps < 1 || m.Fps > MaxMixFps || m.Layout.Mode < 1 || m.Layout.Mode > 4 || len(m.Layout.Windows) > MaxMixLayoutWindows {
 			t.Fatalf("out of limits: %+v", m)
+		}
+		// Every image URL accepted is one the recorder accepts too.
+		urls := []string{m.Layout.BackgroundImageURL, m.Layout.Placeholder}
+		for _, w := range m.Layout.Windows {
+			urls = append(urls, w.Placeholder)
+		}
+		for _, w := range m.Layout.Watermarks {
+			urls = append(urls, w.URL)
+			if w.Width < 2 || w.Height < 2 || w.Left < 0 || w.Top < 0 {
+				t.Fatalf("watermark out of limits: %+v", w)
+			}
+		}
+		for _, u := range urls {
+			if u != "" && checkImageURL("u", u) != nil {
+				t.Fatalf("accepted URL %q fails the check", u)
+			}
+		}
+		if len(m.Layout.Watermarks) > MaxMixWatermarks || m.Layout.BackgroundImageRenderMode > 4 {
+			t.Fatalf("images out of limits: %+v", m.Layout)
 		}
 	})
 }

@@ -72,7 +72,13 @@ func TestCloudStorageRejects(t *testing.T) {
 		{"endpoint without host", edit("EndpointUrl", `"http://"`), "InvalidParameter"},
 		{"unknown field", edit("Acl", `"public"`), "UnknownParameter"},
 		{"Vendor a string", edit("Vendor", `"1"`), "InvalidParameter.BodyParamsError"},
-		{"CloudVod", `{"CloudVod":{"TencentVod":{}}}`, "UnsupportedOperation"},
+		{"CloudVod and CloudStorage", `{"CloudVod":{"TencentVod":{}},` + strings.TrimPrefix(goodStorage, "{"), "InvalidParameter"},
+		{"CloudVod without TencentVod", `{"CloudVod":{}}`, "MissingParameter"},
+		{"CloudVod MediaType 5", `{"CloudVod":{"TencentVod":{"MediaType":5}}}`, "InvalidParameter.OutOfRange"},
+		{"CloudVod bad record id", `{"CloudVod":{"TencentVod":{"UserDefineRecordId":"a b"}}}`, "InvalidParameter"},
+		{"CloudVod long context", `{"CloudVod":{"TencentVod":{"SessionContext":"` + strings.Repeat("x", 1001) + `"}}}`, "InvalidParameter"},
+		{"CloudVod unknown field", `{"CloudVod":{"TencentVod":{"Bogus":1}}}`, "UnknownParameter"},
+		{"CloudVod a list", `{"CloudVod":[]}`, "InvalidParameter.BodyParamsError"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if code, _ := callRecording(t, h, now, "CreateCloudRecording", storageBody(tc.storage)); code != tc.want {
@@ -82,12 +88,29 @@ func TestCloudStorageRejects(t *testing.T) {
 	}
 }
 
+// TestCloudVodValid: CloudVod's MediaType replaces OutputFormat.
+func TestCloudVodValid(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	h, rec := recordingHandler(now)
+	for mt, want := range []uint64{3, 0, 4, 1, 2} {
+		body := storageBody(`{"CloudVod":{"TencentVod":{"Procedure":"p","ExpireTime":0,"StorageRegion":"ap","ClassId":1,"SubAppId":2,` +
+			`"SessionContext":"s","SourceContext":"c","UserDefineRecordId":"rec_1","MediaType":` + string(rune('0'+mt)) + `}}}`)
+		if code, _ := callRecording(t, h, now, "CreateCloudRecording", body); code != "" {
+			t.Fatalf("MediaType %d: %s", mt, code)
+		}
+		if v := rec.last.Vod; v == nil || v.MediaType != mt || v.UserDefineRecordID != "rec_1" || rec.last.OutputFormat != want || rec.last.Storage != nil {
+			t.Fatalf("MediaType %d: request %+v", mt, rec.last)
+		}
+	}
+}
+
 // FuzzCloudStorage: any CloudStorage object is accepted or refused with a
 // parameter code, never an internal error.
 func FuzzCloudStorage(f *testing.F) {
 	f.Add(goodStorage)
 	f.Add(`{"CloudStorage":{"Vendor":0,"Region":"ap-guangzhou","Bucket":"a.b-c","AccessKey":"x","SecretKey":"y"}}`)
 	f.Add(`{"CloudStorage":{"EndpointUrl":"http://[::1]:9000"}}`)
+	f.Add(`{"CloudVod":{"TencentVod":{"MediaType":1,"UserDefineRecordId":"x"}}}`)
 	now := time.Unix(1700000000, 0)
 	h, _ := recordingHandler(now)
 	f.Fuzz(func(t *testing.T, storage string) {

@@ -8,8 +8,9 @@ import "github.com/rtcengine/rtcengine/internal/trtc"
 const keyPrefix = "rtcengine:{cluster}:"
 
 // Keys: one per live node, one sorted set of node ids by expiry, one fencing
-// counter, and one lease per placed room. Nothing else is ever written, so
-// the key count is nodes + rooms + 2 at most.
+// counter, one lease per placed room and, for LIVE rooms with members, one
+// member table (members.go). Nothing else is ever written, so the key count
+// is nodes + 2 × rooms + 2 at most.
 func nodeKey(id NodeID) string { return keyPrefix + "node:" + string(id) }
 
 const (

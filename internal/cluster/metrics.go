@@ -11,6 +11,7 @@ type metrics struct {
 	rejected    *prometheus.CounterVec
 	redisErrors *prometheus.CounterVec
 	forwarded   *prometheus.CounterVec
+	failovers   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -29,6 +30,8 @@ func newMetrics() *metrics {
 			Help: "Redis operations that failed, by operation."}, []string{"op"}),
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtcengine_cluster_forwarded_total",
 			Help: "REST room actions forwarded to the room's owner, by action and result."}, []string{"action", "result"}),
+		failovers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtcengine_cluster_failovers_total",
+			Help: "Dead nodes this node took over (done) or failed to (failed)."}, []string{"result"}),
 	}
 }
 
@@ -36,7 +39,7 @@ func newMetrics() *metrics {
 // to reg.
 func (n *Node) Register(reg prometheus.Registerer) {
 	m := n.metrics
-	reg.MustRegister(m.heartbeats, m.redirects, m.degraded, m.leasesLost, m.rejected, m.redisErrors, m.forwarded, viewCollector{n})
+	reg.MustRegister(m.heartbeats, m.redirects, m.degraded, m.leasesLost, m.rejected, m.redisErrors, m.forwarded, m.failovers, viewCollector{n})
 }
 
 var (

@@ -50,6 +50,12 @@ type Config struct {
 	// HTTPClient makes internal calls; nil uses a client with a timeout.
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// Failover closes what a dead node left open (failover.go); nil:
+	// deaths are only cleared.
+	Failover Failover
+	// FailoverDelay overrides the time between finding a node dead and
+	// taking it over (failover.go; 0: the larger of LeaseTTL and 10 s).
+	FailoverDelay time.Duration
 }
 
 // NewNodeID returns a random node id for a node configured without one.
@@ -72,6 +78,8 @@ type Node struct {
 	started time.Time
 
 	locks keyLocks
+
+	edge *edges // LIVE rooms across nodes (edge.go); nil until EnableEdges
 
 	mu   sync.Mutex
 	held map[trtc.RoomKey]uint64 // rooms this node owns → fencing token; 0: placed locally while Redis was away
@@ -183,7 +191,7 @@ func (n *Node) Close(ctx context.Context) {
 }
 
 func (n *Node) self() NodeInfo {
-	return NodeInfo{ID: n.cfg.ID, URL: n.cfg.URL, Media: n.media, Load: n.cfg.Rooms.Load(), Started: n.started.UnixMilli()}
+	return NodeInfo{ID: n.cfg.ID, URL: n.cfg.URL, Media: n.media, Load: n.cfg.Rooms.Load(), Started: n.started.UnixMilli(), MaxUsers: n.maxUsers()}
 }
 
 func (n *Node) loop() {
@@ -199,6 +207,8 @@ func (n *Node) loop() {
 		case <-beat.C:
 			if err := n.heartbeat(n.ctx); err != nil && n.ctx.Err() == nil {
 				n.redisError("heartbeat", err)
+			} else if err == nil {
+				n.takeOverDead(n.ctx) // failover.go
 			}
 		case <-renew.C:
 			n.renewAll(n.ctx)

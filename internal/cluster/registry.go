@@ -37,6 +37,9 @@ type NodeInfo struct {
 	Updated int64  `json:"updated"` // Unix ms of this heartbeat
 	Expires int64  `json:"expires"` // Unix ms when this registration lapses without another heartbeat
 	Sig     string `json:"sig,omitempty"`
+	// MaxUsers is the node's cap on users it serves (0: none); LIVE
+	// audience is sent only to nodes below it (edge.go).
+	MaxUsers int `json:"maxUsers,omitempty"`
 }
 
 // SignalURL is the WebSocket URL clients enter through.
@@ -106,7 +109,7 @@ func (g *registry) register(ctx context.Context, n NodeInfo, now time.Time) erro
 	pipe := g.rdb.TxPipeline()
 	pipe.Set(ctx, nodeKey(n.ID), raw, g.ttl)
 	pipe.ZAdd(ctx, nodesKey, redis.Z{Score: float64(now.Add(g.ttl).UnixMilli()), Member: string(n.ID)})
-	pipe.ZRemRangeByScore(ctx, nodesKey, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+	bury(ctx, pipe, n.ID, now) // trims expired members into the dead set (failover.go)
 	_, err := pipe.Exec(ctx)
 	return err
 }

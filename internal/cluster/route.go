@@ -97,7 +97,8 @@ func (n *Node) placeFor(ctx context.Context, key trtc.RoomKey) (Lease, error) {
 			live = append(live, x)
 		}
 	}
-	cand := leastLoaded(live, n.cfg.ID, n.cfg.Rooms.Load())
+	cands, self, selfLoad := n.placeAmong(live) // edge.go: nodes at their user cap take no new room
+	cand := leastLoaded(cands, self, selfLoad)
 	return n.leases.place(ctx, key, cand, replace)
 }
 
@@ -191,6 +192,20 @@ func (n *Node) Observer() room.Observer { return observer{n: n} }
 type observer struct {
 	room.NopObserver
 	n *Node
+}
+
+// UserEntered, UserLeft and RoleChanged keep the member tables of LIVE
+// rooms (edge.go); they run with the room's lock held and never wait.
+func (o observer) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	o.n.edgeEntered(r, m)
+}
+
+func (o observer) UserLeft(r room.RoomInfo, m room.MemberInfo, _ room.Cause, _ time.Time) {
+	o.n.edgeLeft(r, m)
+}
+
+func (o observer) RoleChanged(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	o.n.edgeRoleChanged(r, m)
 }
 
 // RoomDestroyed runs with the room's lock held: the release, which takes

@@ -31,12 +31,16 @@ type Cluster struct {
 	// LeaseTTL is how long a room's placement lease lives without being
 	// renewed by its owner (10s); owners renew three times per LeaseTTL.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// MaxUsers caps the users this node serves (0: no cap); LIVE audience
+	// beyond it is sent to a node with room to spare (docs/cluster.md).
+	MaxUsers int `yaml:"max_users"`
 }
 
 // Bounds of the cluster settings.
 const (
 	MinClusterSecretLen = 16
 	MaxNodeIDLen        = 64
+	MaxClusterMaxUsers  = 1_000_000
 )
 
 func init() {
@@ -53,6 +57,8 @@ func init() {
 			set: func(c *Config, v string) error { c.Cluster.NodeID = v; return nil }},
 		setting{flag: "advertise-url", yaml: "cluster.advertise_url", usage: "this node's base `URL` as other nodes and clients reach it",
 			set: func(c *Config, v string) error { c.Cluster.AdvertiseURL = v; return nil }},
+		setting{flag: "cluster-max-users", yaml: "cluster.max_users", usage: "users this node serves at most (`n`, 0: no cap)",
+			set: func(c *Config, v string) error { return setInt(&c.Cluster.MaxUsers, v) }},
 	)
 }
 
@@ -62,7 +68,7 @@ func (c *Config) Clustered() bool { return c.Redis != "" }
 func (v *validator) cluster(c *Config) {
 	cl := c.Cluster
 	if c.Redis == "" {
-		if cl.Secret != "" || cl.NodeID != "" || cl.AdvertiseURL != "" || cl.RedisPassword != "" || cl.RedisTLS || cl.RedisDB != 0 {
+		if cl.Secret != "" || cl.NodeID != "" || cl.AdvertiseURL != "" || cl.RedisPassword != "" || cl.RedisTLS || cl.RedisDB != 0 || cl.MaxUsers != 0 {
 			v.bad("cluster", "cluster settings need redis (cluster mode); a single node needs none")
 		}
 		return
@@ -78,6 +84,9 @@ func (v *validator) cluster(c *Config) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			v.bad("cluster.advertise_url", "%q is not an http:// or https:// base URL without a path", cl.AdvertiseURL)
 		}
+	}
+	if cl.MaxUsers < 0 || cl.MaxUsers > MaxClusterMaxUsers {
+		v.bad("cluster.max_users", "%d is not 0..%d", cl.MaxUsers, MaxClusterMaxUsers)
 	}
 	if cl.RedisDB < 0 || cl.RedisDB > 15 {
 		v.bad("cluster.redis_db", "%d is not 0..15", cl.RedisDB)

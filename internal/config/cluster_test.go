@@ -39,6 +39,10 @@ func TestValidateCluster(t *testing.T) {
 		{"lease ttl an hour", clustered(func(c *Config) { c.Cluster.LeaseTTL = time.Hour }), "cluster.lease_ttl"},
 		{"secret without redis", func(c *Config) { c.Cluster.Secret = secret }, "cluster"},
 		{"node id without redis", func(c *Config) { c.Cluster.NodeID = "n1" }, "cluster"},
+		{"max users 4", clustered(func(c *Config) { c.Cluster.MaxUsers = 4 }), ""},
+		{"max users negative", clustered(func(c *Config) { c.Cluster.MaxUsers = -1 }), "cluster.max_users"},
+		{"max users beyond the bound", clustered(func(c *Config) { c.Cluster.MaxUsers = MaxClusterMaxUsers + 1 }), "cluster.max_users"},
+		{"max users without redis", func(c *Config) { c.Cluster.MaxUsers = 4 }, "cluster"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,4 +42,6 @@ var (
 	ErrLiveLimit = errors.New("egress: too many live streams")
 	// ErrNoStream: the user publishes no video to play live.
 	ErrNoStream = errors.New("egress: no such live stream")
+	// ErrBadPush: a relay task's targets are not acceptable (cdn.go).
+	ErrBadPush = errors.New("egress: invalid CDN targets")
 )

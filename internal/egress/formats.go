@@ -27,19 +27,48 @@ const (
 	OutputHLS
 	// OutputHLSFiles: both.
 	OutputHLSFiles
+	// OutputHLSAAC (hls+aac): every track as HLS where the codec allows
+	// (VP8 as WebM), and audio also as split AAC files transcoded from
+	// Opus.
+	OutputHLSAAC
+	// OutputAAC (aac): audio only, as split AAC files transcoded from
+	// Opus; video tracks are not recorded.
+	OutputAAC
 )
 
 // OutputOf maps RecordParams.OutputFormat to an Output: hls → OutputHLS,
-// hls+mp4 and hls+aac → OutputHLSFiles, mp4 and aac → OutputFiles (AAC is
-// not made: audio stays Opus).
+// hls+mp4 → OutputHLSFiles, hls+aac → OutputHLSAAC, aac → OutputAAC, mp4
+// and anything else → OutputFiles.
 func OutputOf(format int) Output {
 	switch format {
 	case FormatHLS:
 		return OutputHLS
-	case FormatHLSMP4, FormatHLSAAC:
+	case FormatHLSMP4:
 		return OutputHLSFiles
+	case FormatHLSAAC:
+		return OutputHLSAAC
+	case FormatAAC:
+		return OutputAAC
 	}
 	return OutputFiles
+}
+
+// aac reports whether audio files are AAC (transcoded) rather than Ogg.
+func (o Output) aac() bool { return o == OutputHLSAAC || o == OutputAAC }
+
+// recordAACBitRate is the bit rate of AAC files transcoded from Opus
+// (48 kHz stereo AAC-LC, ffmpeg's native encoder).
+const recordAACBitRate = 96000
+
+// aacSegmentArgs are ffmpeg's output arguments for split AAC (ADTS) files
+// transcoded from the Opus input, named by pattern (with %03d).
+func aacSegmentArgs(segment time.Duration, pattern string) []string {
+	return []string{
+		"-map", "0:a", "-c:a", "aac", "-b:a", fmt.Sprint(recordAACBitRate), "-ar", "48000", "-ac", "2",
+		"-f", "segment", "-segment_format", "adts",
+		"-segment_time", fmt.Sprintf("%.3f", segment.Seconds()),
+		"-reset_timestamps", "1", "-y", pattern,
+	}
 }
 
 // hlsSegmentShift names HLS files: the playlist <base>_hls.m3u8, segments
@@ -98,6 +127,10 @@ func outputPlan(o Output, codec string) (hls, files bool) {
 		return canHLS, !canHLS
 	case OutputHLSFiles:
 		return canHLS, true
+	case OutputHLSAAC:
+		return canHLS, !canHLS || codec == "opus"
+	case OutputAAC:
+		return false, codec == "opus"
 	}
 	return false, true
 }

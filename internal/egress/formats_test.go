@@ -148,9 +148,12 @@ func TestOutputPlan(t *testing.T) {
 		{FormatHLS, "opus", true, false, "hls: Opus as HLS only"},
 		{FormatHLS, "vp8", false, true, "hls: VP8 has no HLS container, WebM"},
 		{FormatHLSMP4, "h264", true, true, "hls+mp4: both"},
-		{FormatHLSAAC, "opus", true, true, "hls+aac: HLS and Ogg"},
+		{FormatHLSAAC, "opus", true, true, "hls+aac: HLS and AAC files"},
+		{FormatHLSAAC, "h264", true, false, "hls+aac: H.264 as HLS only"},
+		{FormatHLSAAC, "vp8", false, true, "hls+aac: VP8 as WebM"},
 		{FormatMP4, "h264", false, true, "mp4: files"},
-		{FormatAAC, "opus", false, true, "aac: files (Ogg)"},
+		{FormatAAC, "opus", false, true, "aac: AAC files"},
+		{FormatAAC, "h264", false, false, "aac: no video"},
 		{99, "h264", false, true, "unknown: files"},
 	} {
 		hls, files := outputPlan(OutputOf(tc.format), tc.codec)

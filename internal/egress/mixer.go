@@ -133,16 +133,29 @@ type mixer struct {
 	fails           map[string]int
 	solid           map[[5]int][]byte
 	skipped         int64
+
+	// images fetches the layout's images (miximage.go) until imgStop.
+	images  *mixImages
+	imgCtx  context.Context
+	imgStop context.CancelFunc
+	// holders are placeholder frames by image and cell shape, nil while
+	// one is being made (guarded by mu).
+	holders map[holderKey][]byte
 }
 
 func newMixer(t *Task, p MixParams) *mixer {
+	out := outputsOf(t.p.OutputFormat)
+	if t.push != nil {
+		out = mixOutputs{stream: true, streamVideo: t.push.video} // a CDN relay (cdn.go)
+	}
 	m := &mixer{
-		t: t, p: p, out: outputsOf(t.p.OutputFormat), layout: p.Layout,
+		t: t, p: p, out: out, layout: p.Layout,
 		byRec: map[*trackRec]*mixInput{},
 		mixed: newPCMFIFO(pcmBytes(mixedPrebuffer), pcmBytes(mixedMax)),
 		quit:  make(chan struct{}), done: make(chan struct{}),
 		fails: map[string]int{}, solid: map[[5]int][]byte{},
 	}
+	m.startImages()
 	return m
 }
 
@@ -230,6 +243,7 @@ func (m *mixer) setLayout(l MixLayout) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.layout = l
+	m.fetchImagesLocked()
 	m.relayoutLocked()
 	m.vChanged = true // the background may have changed
 	m.live = false
@@ -304,6 +318,7 @@ func (m *mixer) stop() {
 	if running {
 		<-m.done
 	}
+	m.stopImages()
 }
 
 // MixCell is a stream a mixed recording shows (Service.MixInputs).
@@ -437,10 +452,17 @@ func (m *mixer) cellFrame(pc placed) (f []byte, ok bool) {
 	m.mu.Lock()
 	f, paused, bg := pc.in.latest, pc.in.paused, m.layout.Background
 	m.mu.Unlock()
+	ph := m.placeholderFor(pc) // miximagemix.go; nil without one
+	if paused && ph != nil {
+		return ph, true
+	}
 	if paused && m.p.FillBlack {
 		return m.solidFor(pc.cell.w, pc.cell.h, [3]byte{}), true
 	}
 	if len(f) != frameSize(pc.cell.w, pc.cell.h) {
+		if ph != nil {
+			return ph, false
+		}
 		return m.solidFor(pc.cell.w, pc.cell.h, bg), false
 	}
 	return f, true
@@ -479,6 +501,9 @@ func (m *mixer) reconfigure() {
 	}
 	gen := m.compGen
 	m.mu.Unlock()
+	if vc && m.out.video() && len(cells) == 0 {
+		m.stillImages(gen) // miximagemix.go
+	}
 	if vc && m.out.video() {
 		if m.comp != nil {
 			m.comp.end()
@@ -511,7 +536,8 @@ func (m *mixer) startCompositor(cells []placed, gen int) {
 	p.Layout = m.layout
 	m.mu.Unlock()
 	size := frameSize(p.Width, p.Height)
-	proc, err := launchMix(m.t.svc.cfg.FFmpeg, compositorArgs(p, cs), mixIO{extra: len(cells) - 1, stdout: func(r io.Reader) {
+	img := layoutImages(p, m.images.paths(p.Layout), len(cs))
+	proc, err := launchMix(m.t.svc.cfg.FFmpeg, compositorImageArgs(p, cs, img), mixIO{extra: len(cells) - 1, stdout: func(r io.Reader) {
 		for n := 0; ; n++ {
 			f := make([]byte, size)
 			if _, err := io.ReadFull(r, f); err != nil {
@@ -555,6 +581,9 @@ func (m *mixer) startAudioMixer(ins []*mixInput) {
 // startEncoder starts the encoder on a new set of files named
 // mix_<beginMs>…; false when the task failed.
 func (m *mixer) startEncoder() bool {
+	if m.out.stream {
+		return m.startPushEncoder()
+	}
 	begin := time.Now()
 	base := fmt.Sprintf("mix_%d", begin.UnixMilli())
 	c := &completion{done: m.t.fileDone}

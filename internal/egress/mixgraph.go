@@ -132,21 +132,10 @@ func fdOf(i int) int {
 }
 
 // compositorArgs overlays the cells, fed as raw frames on inputs 0, 1, …, on
-// a canvas of the background colour, and writes the canvas to stdout.
+// a canvas of the background colour, and writes the canvas to stdout
+// (compositorImageArgs, miximage.go, adds the layout's images).
 func compositorArgs(p MixParams, cells []mixCell) []string {
-	args := append([]string{}, ffBase...)
-	for i, c := range cells {
-		args = append(args, rawVideoIn(c.w, c.h, p.Fps, fdOf(i))...)
-	}
-	var g strings.Builder
-	fmt.Fprintf(&g, "color=c=%s:s=%dx%d:r=%d[b0]", hexColor(p.Layout.Background), p.Width, p.Height, p.Fps)
-	for i, c := range cells {
-		fmt.Fprintf(&g, ";[b%d][%d:v]overlay=x=%d:y=%d:eof_action=repeat[b%d]", i, i, c.x, c.y, i+1)
-	}
-	fmt.Fprintf(&g, ";[b%d]format=yuv420p[out]", len(cells))
-	args = append(args, "-filter_complex", g.String(), "-map", "[out]")
-	args = append(args, rawOut...)
-	return append(args, "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")
+	return compositorImageArgs(p, cells, imageOverlays{})
 }
 
 // audioMixerArgs mixes n PCM inputs 0, 1, … (amix, no
@@ -167,6 +156,9 @@ func audioMixerArgs(n int) []string {
 // mixOutputs says which files a mixed recording writes.
 type mixOutputs struct {
 	hls, mp4, aac bool
+	// stream: a CDN relay's MPEG-TS on stdout (cdn.go), with video when
+	// streamVideo.
+	stream, streamVideo bool
 }
 
 func outputsOf(format int) mixOutputs {
@@ -184,7 +176,7 @@ func outputsOf(format int) mixOutputs {
 }
 
 // video reports whether the outputs carry video (all but AAC only).
-func (o mixOutputs) video() bool { return o.hls || o.mp4 }
+func (o mixOutputs) video() bool { return o.hls || o.mp4 || o.streamVideo }
 
 // encoderArgs encodes the canvas (raw frames on stdin, unless the outputs
 // are audio only) and the mixed PCM (fd 3, or stdin when audio only) into

@@ -49,6 +49,9 @@ type MixWindow struct {
 	Sub   bool
 	Layer int // ImageLayer: higher is drawn over lower
 	Fit   Fit
+	// Placeholder (SubBackgroundImage, a URL) is shown while the window's
+	// stream has no picture (miximagemix.go).
+	Placeholder string
 }
 
 // MixLayout is a validated MixLayoutParams.
@@ -61,6 +64,15 @@ type MixLayout struct {
 	MaxResolutionUser trtc.UserID
 	MaxResolutionSub  bool
 	Fit               Fit // of the template cells (1..3)
+	// BackgroundImage (a URL) covers the canvas under the cells, fitted
+	// as BackgroundFit says; Watermarks are drawn over everything
+	// (miximage.go).
+	BackgroundImage string
+	BackgroundFit   Fit
+	Watermarks      []MixWatermark
+	// Placeholder (DefaultSubBackgroundImage, a URL) is shown in a cell
+	// whose stream has no picture, unless its window has its own.
+	Placeholder string
 }
 
 // DefaultMixLayout is nine-grid on black, cropping.
@@ -74,9 +86,10 @@ type mixSource struct {
 
 // mixCell places source src on the canvas.
 type mixCell struct {
-	src        int
-	x, y, w, h int
-	fit        Fit
+	src         int
+	x, y, w, h  int
+	fit         Fit
+	placeholder string // the window's own placeholder image URL
 }
 
 // even rounds a size down to an even number (4:2:0 chroma needs even sizes
@@ -96,6 +109,9 @@ func CheckLayout(l MixLayout, w, h int) error {
 	}
 	if l.Mode == LayoutCustom && len(l.Windows) == 0 {
 		return fmt.Errorf("%w: MixLayoutMode 4 (custom) needs a MixLayoutList", ErrBadLayout)
+	}
+	if err := checkLayoutImages(l, w, h); err != nil {
+		return err
 	}
 	for i, win := range l.Windows {
 		if win.Width < 2 || win.Height < 2 || win.Top < 0 || win.Left < 0 ||
@@ -254,7 +270,7 @@ func customCells(l MixLayout, srcs []mixSource) []mixCell {
 	for _, i := range idx {
 		win := l.Windows[i]
 		cells = append(cells, mixCell{src: bound[i], x: evenPos(win.Left), y: evenPos(win.Top),
-			w: even(win.Width), h: even(win.Height), fit: win.Fit})
+			w: even(win.Width), h: even(win.Height), fit: win.Fit, placeholder: win.Placeholder})
 	}
 	return cells
 }

@@ -30,6 +30,9 @@ type taskRecord struct {
 	Status    string `json:"status"`
 	LeaveCode int    `json:"leaveCode"`
 	Retention int64  `json:"retentionSeconds"`
+	// Vod: the files go to VOD; a restarted server commits what a crash
+	// left (vod.go).
+	Vod bool `json:"vod,omitempty"`
 }
 
 // saveState writes the task's record atomically (temporary file, rename).
@@ -37,7 +40,7 @@ func (t *Task) saveState(status Status, leaveCode int) error {
 	rec := taskRecord{
 		TaskID: t.id, App: uint32(t.p.Room.App), RoomNum: t.p.Room.Num, RoomStr: t.p.Room.Str,
 		UserID: string(t.p.UserID), Status: status.String(), LeaveCode: leaveCode,
-		Retention: int64(t.p.Retention / time.Second),
+		Retention: int64(t.p.Retention / time.Second), Vod: t.p.Vod,
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -91,6 +94,9 @@ func (s *Service) Recover() (int, error) {
 			exited: make(chan struct{}), stopping: true, leaveCode: LeaveFailed, failed: true,
 		}
 		t.files = filesIn(t.dir)
+		if rec.Vod { // commits the files found, then VOD_STOP (reportEnd)
+			t.p.Vod, t.vod = true, &vodState{done: map[string]bool{}}
+		}
 		close(t.exited)
 		s.mu.Lock()
 		s.tasks[t.id] = t

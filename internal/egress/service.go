@@ -83,9 +83,12 @@ type Config struct {
 	// 30 s); MaxLive bounds live streams served at once (default 50).
 	LiveSegment, LiveIdle time.Duration
 	MaxLive               int
-	Media                 Media
-	Events                Events
-	Logger                *slog.Logger
+	// VodBaseURL returns the base of the VOD files' URLs (VOD_COMMIT's
+	// VideoUrl), e.g. "http://host:port"; nil makes them relative.
+	VodBaseURL func() string
+	Media      Media
+	Events     Events
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -177,8 +180,15 @@ func (s *Service) Create(p TaskParams) (string, error) {
 	if p.live != nil {
 		t.dir = p.live.dir
 	}
+	if p.Push != nil && p.Mix != nil { // a relay writes no files (cdn.go)
+		t.dir = filepath.Join(s.cfg.Dir, "cdn", fmt.Sprint(uint32(p.Room.App)), id)
+		t.push = newPushSet(t, *p.Push)
+	}
 	if p.Mix != nil {
 		t.mix = newMixer(t, *p.Mix)
+	}
+	if p.Vod {
+		t.vod = &vodState{done: map[string]bool{}}
 	}
 	s.tasks[id] = t
 	s.running++
@@ -219,6 +229,7 @@ func (s *Service) Create(p TaskParams) (string, error) {
 	if stopping { // stopped (idle) before the watch was installed
 		unwatch()
 	}
+	t.push.begin()
 	return id, nil
 }
 
@@ -293,6 +304,9 @@ func (s *Service) ended(t *Task) {
 		s.mu.Lock()
 		delete(s.tasks, t.id)
 		s.mu.Unlock()
+		if t.push != nil {
+			_ = os.RemoveAll(t.dir) // a relay's directory holds only its state
+		}
 	})
 }
 
@@ -328,7 +342,7 @@ func (s *Service) Close(ctx context.Context) error {
 }
 
 func (s *Service) emit(t *Task, typ int, payload map[string]any) {
-	if s.cfg.Events == nil || t.p.live != nil {
+	if s.cfg.Events == nil || t.p.live != nil || t.push != nil {
 		return
 	}
 	s.cfg.Events.RecordingEvent(Event{Type: typ, TaskID: t.id, Room: t.p.Room, UserID: t.p.UserID, At: time.Now(), Payload: payload})

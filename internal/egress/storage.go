@@ -57,6 +57,7 @@ func (t *Task) startUploads() error {
 // fileDone is called (on a worker's log goroutine) for each output file
 // ffmpeg completed: with CloudStorage it is queued for upload.
 func (t *Task) fileDone(path string) {
+	t.vodFileDone(path) // vod.go
 	t.mu.Lock()
 	up := t.up
 	t.mu.Unlock()
@@ -109,7 +110,10 @@ func (r *trackRec) outputArgs(base, out, pattern string, begin time.Time) []stri
 	}
 	hls, files := outputPlan(r.task.p.Output, codec)
 	var args []string
-	if files {
+	switch {
+	case files && codec == "opus" && r.task.p.Output.aac():
+		args = aacSegmentArgs(r.task.p.MaxFileDuration, pattern)
+	case files:
 		args = segmentArgs(out, r.task.p.MaxFileDuration, pattern)
 	}
 	if hls {

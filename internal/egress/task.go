@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -74,6 +75,12 @@ type TaskParams struct {
 	// Mix, if set, makes the task a mixed recording (RecordMode 2,
 	// mixer.go) of one composite file set instead of a file per track.
 	Mix *MixParams
+	// Vod commits every completed file to the server's VOD directory
+	// (StorageParams.CloudVod, vod.go).
+	Vod bool
+	// Push, with Mix, makes the task a CDN relay (cdn.go): the mix is
+	// pushed to RTMP URLs instead of written to files.
+	Push *PushParams
 }
 
 // StorageFile is one recorded file (DescribeCloudRecording StorageFileList).
@@ -124,6 +131,7 @@ type Task struct {
 	svc *Service
 	id  string
 	dir string
+	vod *vodState // CloudVod tasks (vod.go)
 
 	mu        sync.Mutex
 	p         TaskParams
@@ -142,6 +150,7 @@ type Task struct {
 	exited    chan struct{}
 	up        *uploader // nil: local storage only
 	mix       *mixer    // nil: single-stream recording
+	push      *pushSet  // nil: a recording, not a CDN relay (cdn.go)
 }
 
 // TrackChanged implements conference.Watcher; it runs on the hub's loop.
@@ -173,6 +182,9 @@ func (t *Task) wants(ti trackInfo) bool {
 	}
 	if t.p.live != nil && ti.stream != room.StreamVideo {
 		return false // a live stream plays the camera only
+	}
+	if t.p.Output == OutputAAC && t.mix == nil {
+		return false // an audio-only output
 	}
 	return t.p.StreamType != StreamAudioOnly && t.p.Filter.Video(ti.user) && t.mix.wantsStream(ti.stream) &&
 		(isCodec(ti.track, "video/vp8") || isCodec(ti.track, "video/h264"))
@@ -269,8 +281,12 @@ func (t *Task) modify(f Filter) {
 	t.checkIdleLocked()
 }
 
-// fileOpened records a new file and reports it (FILE_SLICE).
+// fileOpened records a new file and reports it (FILE_SLICE) once it is on
+// disk (created.go).
 func (t *Task) fileOpened(f StorageFile) {
+	if !awaitCreated(filepath.Join(t.dir, f.FileName)) {
+		t.svc.log.Warn("recording file announced but not created", "task", t.id, "file", f.FileName)
+	}
 	t.mu.Lock()
 	t.files = append(t.files, f)
 	first := t.status == StatusIdle
@@ -335,6 +351,7 @@ func (t *Task) stop(code int) {
 		<-r.done
 	}
 	t.mix.stop()
+	t.push.stop()
 	t.mu.Lock()
 	t.status = StatusExited
 	failed := t.failed
@@ -360,6 +377,7 @@ func (t *Task) reportEnd(code int, failed bool) {
 	if failed {
 		status = 1
 	}
+	t.vodEnd() // VOD_COMMIT of the HLS recordings, VOD_STOP (vod.go)
 	list := make([]map[string]any, 0, len(files))
 	names := make([]string, 0, len(files))
 	for _, f := range files {

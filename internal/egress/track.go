@@ -272,7 +272,11 @@ func (r *trackRec) writeAudio(pkt []byte, ext int64) {
 		return
 	}
 	if r.w == nil {
-		if !r.start("ogg", "ogg") {
+		out := "ogg"
+		if r.task.p.Output.aac() && r.task.mix == nil {
+			out = "aac" // transcoded (formats.go)
+		}
+		if !r.start("ogg", out) {
 			return
 		}
 		r.fileBase, r.nextAudio = ext, 0

@@ -49,6 +49,7 @@ func (s *Server) openCluster() error {
 		LeaseTTL: cc.LeaseTTL,
 		Rooms:    &clusterLoad{s: s},
 		Logger:   s.log,
+		Failover: s.failover(), // failover.go
 	})
 	if err != nil {
 		_ = rdb.Close()
@@ -104,6 +105,7 @@ func (s *Server) wireCluster(mux *http.ServeMux) {
 		return
 	}
 	s.signal.SetRouter(s.cluster.node)
+	s.wireEdges(mux) // cluster_edge.go: LIVE audience served by edges
 	mux.Handle("POST "+cluster.InternalPath, s.cluster.node.Handler(roomActions{roomAdmin{s.rooms}, roomBlocker{s.rooms}}))
 }
 

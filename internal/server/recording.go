@@ -25,6 +25,8 @@ func (s *Server) newRecorder() *egress.Service {
 		Media:  s.media,
 		Events: recordingEvents{s.hooks},
 		Logger: s.log,
+		// VOD_COMMIT's VideoUrl (vod.go)
+		VodBaseURL: s.vodBaseURL,
 	})
 	// Tasks a crash interrupted are reported ended (docs/recording.md).
 	if n, err := rec.Recover(); err != nil || n > 0 {
@@ -86,6 +88,7 @@ func (a recorderAdmin) CreateRecording(_ context.Context, r api.RecordingRequest
 		OutputFormat:    int(r.OutputFormat),
 		Output:          egress.OutputOf(int(r.OutputFormat)),
 		Storage:         cloudStorage(r.Storage),
+		Vod:             r.Vod != nil,
 		Retention:       time.Duration(r.ResourceExpires) * time.Hour,
 	})
 	return id, recordingError(err)

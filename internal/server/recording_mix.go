@@ -37,11 +37,17 @@ func mixLayout(l api.MixLayoutRequest) egress.MixLayout {
 		MaxResolutionUser: trtc.UserID(l.MaxResolutionUserID), MaxResolutionSub: l.MaxResolutionMediaID == 1,
 		Fit: []egress.Fit{egress.FitCrop, egress.FitPad, egress.FitBlack}[l.RenderMode],
 	}
+	out.BackgroundImage, out.Placeholder = l.BackgroundImageURL, l.Placeholder
+	out.BackgroundFit = []egress.Fit{egress.FitCrop, egress.FitPad, egress.FitBlack, egress.FitStretch, egress.FitStretch}[l.BackgroundImageRenderMode]
+	for _, w := range l.Watermarks {
+		out.Watermarks = append(out.Watermarks, egress.MixWatermark{URL: w.URL, Left: w.Left, Top: w.Top, Width: w.Width, Height: w.Height})
+	}
 	for _, w := range l.Windows {
 		out.Windows = append(out.Windows, egress.MixWindow{
 			Top: w.Top, Left: w.Left, Width: w.Width, Height: w.Height,
 			UserID: w.UserID, Sub: w.MediaID == 1, Layer: w.Layer,
-			Fit: []egress.Fit{egress.FitStretch, egress.FitCrop, egress.FitBlack}[w.RenderMode],
+			Fit:         []egress.Fit{egress.FitStretch, egress.FitCrop, egress.FitBlack}[w.RenderMode],
+			Placeholder: w.Placeholder,
 		})
 	}
 	return out

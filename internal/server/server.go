@@ -47,6 +47,7 @@ type Server struct {
 	probes  *probe.Service // speed tests (speedtest.go)
 
 	rec *egress.Service // cloud recording (recording.go)
+	cdn *relayService   // mix transcoding and CDN relay (cdn.go)
 
 	relay relayState // server-to-server media relay (relay.go)
 
@@ -69,6 +70,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = withNodeID(cfg) // failover.go: one name in Redis and PostgreSQL
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -143,6 +145,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		},
 	})
 	s.rec = s.newRecorder() // recording.go
+	s.cdn = s.newRelay()    // cdn.go
 	s.baseCtx, s.stopAll = context.WithCancel(context.Background())
 	s.httpSrv = &http.Server{
 		Handler:           s.routes(),
@@ -241,6 +244,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.liveRoutes(mux) // live.go: live HLS playback
+	s.vodRoutes(mux)  // vod.go: recordings committed to VOD
 	if s.cfg.Dev {
 		mux.HandleFunc("GET /dev/usersig", s.handleDevUserSig)
 		mux.HandleFunc("GET /debug/memory", handleMemory)

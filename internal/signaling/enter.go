@@ -86,7 +86,7 @@ func (s *Session) handleEnter(msg proto.Message) {
 		fail(trtc.ErrServerOverloaded, "%v", err)
 		return
 	}
-	routed, ok := s.route(msg.ID, key) // route.go: in a cluster, the room's owner serves the enter
+	routed, ok := s.route(msg.ID, key, trtc.UserID(req.UserID), scene, role) // route.go: in a cluster, the room's owner serves the enter
 	if !ok {
 		return
 	}

@@ -98,6 +98,8 @@ type Server struct {
 	ice       ICEProvider // nil: no ICE servers in enter responses
 	router    Router      // nil: every room is local (route.go)
 
+	mediaStreams MediaStreams // nil: no media stream publishing (mediastream.go)
+
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 	closing  bool

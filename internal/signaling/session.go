@@ -290,6 +290,12 @@ func (s *Session) handle(msg proto.Message) {
 		s.handleSpeedTestDown(msg)
 	case proto.TypeSpeedTestEnd:
 		s.handleSpeedTestEnd(msg)
+	case proto.TypeStartPublishMediaStream: // mediastream.go
+		s.handleStartPublishMediaStream(msg)
+	case proto.TypeUpdatePublishMediaStream:
+		s.handleUpdatePublishMediaStream(msg)
+	case proto.TypeStopPublishMediaStream:
+		s.handleStopPublishMediaStream(msg)
 	default:
 		s.strike(msg.ID, trtc.ErrUnknownSubCmd, fmt.Sprintf("unknown message type %.32q", msg.Type))
 	}

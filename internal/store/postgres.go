@@ -83,6 +83,10 @@ var pgSchema = [][]string{{
 	`CREATE INDEX history_samples_call ON history_samples(app, comm_id, user_id, ts_ms)`,
 	`CREATE INDEX history_samples_session ON history_samples(session)`,
 	`CREATE INDEX history_samples_ts ON history_samples(ts_ms)`,
+}, {
+	// A dead node's takeover asks whether each of its users entered the
+	// room again elsewhere (postgres_failover.go).
+	`CREATE INDEX history_sessions_user ON history_sessions(app, user_id, joined_ms)`,
 }}
 
 // pgStatements are the statements of the records (samples go by COPY). The
@@ -147,6 +151,17 @@ func (s *Postgres) CloseNode(ctx context.Context, node string) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	if err := closeNodeTx(ctx, tx, node); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// closeNodeTx closes what node left open, in tx.
+func closeNodeTx(ctx context.Context, tx pgx.Tx, node string) error {
 	if _, err := tx.Exec(ctx, `UPDATE history_sessions s SET left_ms = GREATEST(s.joined_ms,
 		COALESCE((SELECT MAX(x.ts_ms) FROM history_samples x WHERE x.session = s.session), s.joined_ms))
 		WHERE s.left_ms IS NULL AND s.node = $1`, node); err != nil {
@@ -156,9 +171,6 @@ func (s *Postgres) CloseNode(ctx context.Context, node string) error {
 		COALESCE((SELECT MAX(x.left_ms) FROM history_sessions x WHERE x.app = r.app AND x.comm_id = r.comm_id), r.created_ms))
 		WHERE r.destroyed_ms IS NULL AND r.node = $1`, node); err != nil {
 		return fmt.Errorf("store: close rooms left open: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("store: %w", err)
 	}
 	return nil
 }

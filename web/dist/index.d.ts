@@ -5,6 +5,8 @@ export { ERROR_CODE, EXTRA_CODE, RtcError } from './errors.js';
 export { EVENT } from './events.js';
 export { TYPE } from './types.js';
 export { CUSTOM_MESSAGE_LIMITS } from './custommsg.js';
+export { CDNStreaming, PublishMode, CDN_STREAMING_LIMITS } from './cdnstreaming.js';
+export type { CDNStreamingOptions } from './cdnstreaming.js';
 export { VIDEO_PROFILES, SCREEN_PROFILES, AUDIO_PROFILES } from './profiles.js';
 export type * from './events.js';
 export type * from './types.js';

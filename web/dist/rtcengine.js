@@ -128,6 +128,137 @@ function deviceError(err, what, functionName) {
   });
 }
 
+// src/cdnstreaming.ts
+var PublishMode = {
+  PublishMainStreamToCDN: "PublishMainStreamToCDN",
+  PublishSubStreamToCDN: "PublishSubStreamToCDN",
+  PublishMixStreamToCDN: "PublishMixStreamToCDN"
+};
+var MODE_CODE = {
+  PublishMainStreamToCDN: 1,
+  PublishSubStreamToCDN: 2,
+  PublishMixStreamToCDN: 3
+};
+var CDN_STREAMING_LIMITS = { maxUrlLength: 1024, maxLayouts: 16, maxSide: 1920 };
+function isObj(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function num(v, name, fn, lo, hi) {
+  if (v === void 0) return void 0;
+  if (typeof v !== "number" || !Number.isInteger(v)) throw invalidParameter(EXTRA_CODE.TYPE, `${name} must be an integer`, fn);
+  if (v < lo || v > hi) throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `${name} must be between ${lo} and ${hi}`, fn);
+  return v;
+}
+function user(v, name, fn) {
+  if (!isObj(v) || typeof v.userId !== "string" || v.userId === "") {
+    throw invalidParameter(EXTRA_CODE.REQUIRED, `${name}.userId is required`, fn);
+  }
+  const out = { userId: v.userId };
+  const room = num(v.roomId, `${name}.roomId`, fn, 1, 4294967294);
+  if (room !== void 0) out.intRoomId = room;
+  if (typeof v.strRoomId === "string" && v.strRoomId !== "") out.strRoomId = v.strRoomId;
+  return out;
+}
+function modeOf(options, fn) {
+  if (!isObj(options) || !isObj(options.target)) throw invalidParameter(EXTRA_CODE.REQUIRED, "options.target is required", fn);
+  const m = options.target.publishMode;
+  if (typeof m !== "string" || !(m in MODE_CODE)) {
+    throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `target.publishMode must be one of ${Object.keys(MODE_CODE).join(", ")}`, fn);
+  }
+  return m;
+}
+function mediaStreamRequest(options, fn, taskId) {
+  const mode = modeOf(options, fn);
+  const o = options;
+  const url = o.target.url;
+  if (typeof url !== "string" || !url.startsWith("rtmp://") || url.length > CDN_STREAMING_LIMITS.maxUrlLength) {
+    throw invalidParameter(EXTRA_CODE.REQUIRED, "target.url must be an rtmp:// URL (Tencent stream ids are not supported)", fn);
+  }
+  const req = { target: { mode: MODE_CODE[mode], cdnUrlList: [{ rtmpUrl: url }] } };
+  if (taskId) req.taskId = taskId;
+  if (o.encoding !== void 0) {
+    if (!isObj(o.encoding)) throw invalidParameter(EXTRA_CODE.TYPE, "encoding must be an object", fn);
+    const e = o.encoding;
+    const side = CDN_STREAMING_LIMITS.maxSide;
+    req.encoder = {
+      videoEncodedWidth: num(e.videoWidth, "encoding.videoWidth", fn, 0, side),
+      videoEncodedHeight: num(e.videoHeight, "encoding.videoHeight", fn, 0, side),
+      videoEncodedKbps: num(e.videoBitrate, "encoding.videoBitrate", fn, 0, 1e4),
+      videoEncodedFPS: num(e.videoFramerate, "encoding.videoFramerate", fn, 0, 60),
+      videoEncodedGOP: num(e.videoGOP, "encoding.videoGOP", fn, 0, 5),
+      audioEncodedSampleRate: num(e.audioSampleRate, "encoding.audioSampleRate", fn, 0, 48e3),
+      audioEncodedKbps: num(e.audioBitrate, "encoding.audioBitrate", fn, 0, 500),
+      audioEncodedChannelNum: num(e.audioChannels, "encoding.audioChannels", fn, 1, 2)
+    };
+  }
+  if (o.mix !== void 0 && mode === "PublishMixStreamToCDN") {
+    if (!isObj(o.mix)) throw invalidParameter(EXTRA_CODE.TYPE, "mix must be an object", fn);
+    const m = o.mix;
+    const layouts = m.videoLayoutList ?? [];
+    const audios = m.audioMixUserList ?? [];
+    if (!Array.isArray(layouts) || !Array.isArray(audios)) {
+      throw invalidParameter(EXTRA_CODE.TYPE, "mix.videoLayoutList and mix.audioMixUserList must be arrays", fn);
+    }
+    if (layouts.length > CDN_STREAMING_LIMITS.maxLayouts || audios.length > CDN_STREAMING_LIMITS.maxLayouts) {
+      throw invalidParameter(EXTRA_CODE.TOO_LARGE, `at most ${CDN_STREAMING_LIMITS.maxLayouts} layouts and audio users`, fn);
+    }
+    req.mix = {
+      backgroundColor: num(m.backgroundColor, "mix.backgroundColor", fn, 0, 16777215),
+      backgroundImage: m.backgroundImage,
+      audioMixUserList: audios.map((u, i) => user(u, `mix.audioMixUserList[${i}]`, fn)),
+      videoLayoutList: layouts.map((l, i) => {
+        const name = `mix.videoLayoutList[${i}]`;
+        if (!isObj(l)) throw invalidParameter(EXTRA_CODE.TYPE, `${name} must be an object`, fn);
+        const x = num(l.locationX, `${name}.locationX`, fn, 0, CDN_STREAMING_LIMITS.maxSide) ?? 0;
+        const y = num(l.locationY, `${name}.locationY`, fn, 0, CDN_STREAMING_LIMITS.maxSide) ?? 0;
+        const w = num(l.width, `${name}.width`, fn, 2, CDN_STREAMING_LIMITS.maxSide);
+        const h = num(l.height, `${name}.height`, fn, 2, CDN_STREAMING_LIMITS.maxSide);
+        if (w === void 0 || h === void 0) throw invalidParameter(EXTRA_CODE.REQUIRED, `${name}.width and height are required`, fn);
+        return {
+          rect: { left: x, top: y, right: x + w, bottom: y + h },
+          zOrder: num(l.zOrder, `${name}.zOrder`, fn, 0, 15) ?? 0,
+          fillMode: l.fillMode === 1 || l.fillMode === 2 ? 1 : 0,
+          fixedVideoUser: user(l.fixedVideoUser, `${name}.fixedVideoUser`, fn),
+          fixedVideoStreamType: l.fixedVideoStreamType === "sub" ? 2 : 0
+        };
+      })
+    };
+  }
+  return req;
+}
+var CDNStreaming = class {
+  constructor(request) {
+    this.request = request;
+    this.tasks = /* @__PURE__ */ new Map();
+  }
+  check(resp, fn) {
+    if (resp.code) throw serverError(resp.code, resp.msg ?? "", fn);
+    return isObj(resp.data) ? resp.data : {};
+  }
+  async start(options) {
+    const fn = "startPlugin";
+    const mode = modeOf(options, fn);
+    if (this.tasks.has(mode)) throw invalidOperation(void 0, `CDNStreaming ${mode} already runs: updatePlugin or stopPlugin it`, fn);
+    const data = this.check(await this.request("start_publish_media_stream", mediaStreamRequest(options, fn)), fn);
+    if (typeof data.taskId === "string" && data.taskId) this.tasks.set(mode, data.taskId);
+  }
+  async update(options) {
+    const fn = "updatePlugin";
+    const mode = modeOf(options, fn);
+    const task = this.tasks.get(mode);
+    if (!task) throw invalidOperation(void 0, `CDNStreaming ${mode} is not running: startPlugin it first`, fn);
+    this.check(await this.request("update_publish_media_stream", mediaStreamRequest(options, fn, task)), fn);
+  }
+  async stop(options) {
+    const fn = "stopPlugin";
+    const mode = modeOf(options, fn);
+    const task = this.tasks.get(mode);
+    if (!task) return;
+    this.tasks.delete(mode);
+    this.check(await this.request("stop_publish_media_stream", { taskId: task }), fn);
+  }
+};
+
 // src/custommsg.ts
 var CUSTOM_MESSAGE_LIMITS = {
   minCmdId: 1,
@@ -1735,7 +1866,7 @@ var RoomSession = class {
 };
 
 // src/stats.ts
-var num = (v) => typeof v === "number" && Number.isFinite(v) ? v : 0;
+var num2 = (v) => typeof v === "number" && Number.isFinite(v) ? v : 0;
 function readReport(report, names) {
   const byId = /* @__PURE__ */ new Map();
   for (const [id, s] of report) byId.set(id, s);
@@ -1747,8 +1878,8 @@ function readReport(report, names) {
   for (const s of byId.values()) {
     switch (s.type) {
       case "transport": {
-        st.bytesSent += num(s.bytesSent);
-        st.bytesReceived += num(s.bytesReceived);
+        st.bytesSent += num2(s.bytesSent);
+        st.bytesReceived += num2(s.bytesReceived);
         const pair = s.selectedCandidatePairId ? byId.get(s.selectedCandidatePairId) : void 0;
         if (pair && typeof pair.currentRoundTripTime === "number") st.rttMs = pair.currentRoundTripTime * 1e3;
         break;
@@ -1760,13 +1891,13 @@ function readReport(report, names) {
         st.out.push({
           stream: name,
           kind: s.kind ?? s.mediaType ?? "",
-          bytesSent: num(s.bytesSent),
-          packetsSent: num(s.packetsSent),
-          frameWidth: num(s.frameWidth),
-          frameHeight: num(s.frameHeight),
-          framesPerSecond: num(s.framesPerSecond),
-          remotePacketsLost: r ? Math.max(0, num(r.packetsLost)) : 0,
-          remoteJitterMs: r ? num(r.jitter) * 1e3 : 0
+          bytesSent: num2(s.bytesSent),
+          packetsSent: num2(s.packetsSent),
+          frameWidth: num2(s.frameWidth),
+          frameHeight: num2(s.frameHeight),
+          framesPerSecond: num2(s.framesPerSecond),
+          remotePacketsLost: r ? Math.max(0, num2(r.packetsLost)) : 0,
+          remoteJitterMs: r ? num2(r.jitter) * 1e3 : 0
         });
         break;
       }
@@ -1776,16 +1907,16 @@ function readReport(report, names) {
         st.in.push({
           key,
           kind: s.kind ?? s.mediaType ?? "",
-          bytesReceived: num(s.bytesReceived),
-          packetsReceived: num(s.packetsReceived),
-          packetsLost: Math.max(0, num(s.packetsLost)),
-          framesDecoded: num(s.framesDecoded),
-          frameWidth: num(s.frameWidth),
-          frameHeight: num(s.frameHeight),
-          framesPerSecond: num(s.framesPerSecond),
-          jitterMs: num(s.jitter) * 1e3,
-          audioLevel: num(s.audioLevel),
-          totalSamplesReceived: num(s.totalSamplesReceived)
+          bytesReceived: num2(s.bytesReceived),
+          packetsReceived: num2(s.packetsReceived),
+          packetsLost: Math.max(0, num2(s.packetsLost)),
+          framesDecoded: num2(s.framesDecoded),
+          frameWidth: num2(s.frameWidth),
+          frameHeight: num2(s.frameHeight),
+          framesPerSecond: num2(s.framesPerSecond),
+          jitterMs: num2(s.jitter) * 1e3,
+          audioLevel: num2(s.audioLevel),
+          totalSamplesReceived: num2(s.totalSamplesReceived)
         });
         break;
       }
@@ -2370,13 +2501,13 @@ var SpeedRun = class {
 };
 function reportOf(data, sent) {
   const o = data && typeof data === "object" ? data : {};
-  const num2 = (v, dflt) => typeof v === "number" && Number.isFinite(v) ? v : dflt;
+  const num3 = (v, dflt) => typeof v === "number" && Number.isFinite(v) ? v : dflt;
   return {
-    sent: Math.max(0, Math.floor(num2(o.sent, sent))),
-    received: Math.max(0, Math.floor(num2(o.received, 0))),
-    loss: Math.min(1, Math.max(0, num2(o.loss, 0))),
-    kbps: Math.floor(num2(o.kbps, -1)),
-    jitterMs: Math.round(num2(o.jitterMs, -1))
+    sent: Math.max(0, Math.floor(num3(o.sent, sent))),
+    received: Math.max(0, Math.floor(num3(o.received, 0))),
+    loss: Math.min(1, Math.max(0, num3(o.loss, 0))),
+    kbps: Math.floor(num3(o.kbps, -1)),
+    jitterMs: Math.round(num3(o.jitterMs, -1))
   };
 }
 
@@ -2457,6 +2588,8 @@ var _TRTC = class _TRTC {
     this.iceTimers = /* @__PURE__ */ new Map();
     this.devices = [];
     this.destroyed = false;
+    // ---- plugins (cdnstreaming.ts) ---------------------------------------
+    this.cdn = null;
     /** The network changed: check signaling now and restart ICE on both connections. */
     this.onNetworkChange = () => {
       const room = this.room;
@@ -3439,6 +3572,27 @@ var _TRTC = class _TRTC {
     for (const p of this.remoteAudio.values()) await p.setSink(currentSpeaker).catch(() => {
     });
   }
+  plugin(name, fn) {
+    this.alive(fn);
+    if (name !== "CDNStreaming") {
+      throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `plugin ${String(name)} is not available: rtcengine has 'CDNStreaming'`, fn);
+    }
+    this.requireRoom(fn);
+    this.cdn ?? (this.cdn = new CDNStreaming((type, data) => this.request(type, data)));
+    return this.cdn;
+  }
+  /** Starts a plugin (v5 startPlugin); 'CDNStreaming' relays or mixes to an RTMP URL. */
+  async startPlugin(name, options) {
+    return this.plugin(name, "startPlugin").start(options);
+  }
+  /** Updates a running plugin (v5 updatePlugin). */
+  async updatePlugin(name, options) {
+    return this.plugin(name, "updatePlugin").update(options);
+  }
+  /** Stops a plugin (v5 stopPlugin); stopping what does not run does nothing. */
+  async stopPlugin(name, options) {
+    return this.plugin(name, "stopPlugin").stop(options);
+  }
   // ---- messages ------------------------------------------------------
   /**
    * Sends a custom message to everyone in the room (v5 sendCustomMessage).
@@ -3666,10 +3820,13 @@ var TRTC = _TRTC;
 var index_default = TRTC;
 export {
   AUDIO_PROFILES,
+  CDNStreaming,
+  CDN_STREAMING_LIMITS,
   CUSTOM_MESSAGE_LIMITS,
   ERROR_CODE,
   EVENT,
   EXTRA_CODE,
+  PublishMode,
   RtcError,
   SCREEN_PROFILES,
   TRTC,

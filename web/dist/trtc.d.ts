@@ -186,6 +186,14 @@ export declare class TRTC {
     setRemoteAudioVolume(userId: unknown, volume: unknown): void;
     private onRemoteTracks;
     private applySpeaker;
+    private cdn;
+    private plugin;
+    /** Starts a plugin (v5 startPlugin); 'CDNStreaming' relays or mixes to an RTMP URL. */
+    startPlugin(name: unknown, options: unknown): Promise<void>;
+    /** Updates a running plugin (v5 updatePlugin). */
+    updatePlugin(name: unknown, options: unknown): Promise<void>;
+    /** Stops a plugin (v5 stopPlugin); stopping what does not run does nothing. */
+    stopPlugin(name: unknown, options: unknown): Promise<void>;
     /**
      * Sends a custom message to everyone in the room (v5 sendCustomMessage).
      * Bad input throws at once; the returned promise settles when the server

@@ -1,6 +1,7 @@
 // The TRTC class: TRTC Web SDK v5's API over an rtcengine server. It ties
 // the room session (room.ts), the two PeerConnections (peer.ts), local
 // capture (devices.ts), players (player.ts) and statistics (stats.ts).
+import { CDNStreaming } from './cdnstreaming.js';
 import { CustomMessageLimiter, checkCustomMessage, fromBase64, toBase64 } from './custommsg.js';
 import {
   captureCamera,
@@ -1214,6 +1215,35 @@ export class TRTC {
 
   private async applySpeaker(): Promise<void> {
     for (const p of this.remoteAudio.values()) await p.setSink(currentSpeaker).catch(() => {});
+  }
+
+  // ---- plugins (cdnstreaming.ts) ---------------------------------------
+
+  private cdn: CDNStreaming | null = null;
+
+  private plugin(name: unknown, fn: string): CDNStreaming {
+    this.alive(fn);
+    if (name !== 'CDNStreaming') {
+      throw invalidParameter(EXTRA_CODE.OUT_OF_RANGE, `plugin ${String(name)} is not available: rtcengine has 'CDNStreaming'`, fn);
+    }
+    this.requireRoom(fn);
+    this.cdn ??= new CDNStreaming((type, data) => this.request(type, data));
+    return this.cdn;
+  }
+
+  /** Starts a plugin (v5 startPlugin); 'CDNStreaming' relays or mixes to an RTMP URL. */
+  async startPlugin(name: unknown, options: unknown): Promise<void> {
+    return this.plugin(name, 'startPlugin').start(options);
+  }
+
+  /** Updates a running plugin (v5 updatePlugin). */
+  async updatePlugin(name: unknown, options: unknown): Promise<void> {
+    return this.plugin(name, 'updatePlugin').update(options);
+  }
+
+  /** Stops a plugin (v5 stopPlugin); stopping what does not run does nothing. */
+  async stopPlugin(name: unknown, options: unknown): Promise<void> {
+    return this.plugin(name, 'stopPlugin').stop(options);
   }
 
   // ---- messages ------------------------------------------------------
