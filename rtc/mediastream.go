@@ -1,6 +1,8 @@
 package rtc
 
 import (
+	"encoding/json"
+
 	"github.com/rtcengine/rtcengine/internal/proto"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
@@ -130,6 +132,31 @@ func mediaStreamRequest(taskID string, target *PublishTarget, enc *StreamEncoder
 		req.Mix = m
 	}
 	return req
+}
+
+// CdnStreamStateListener hears the targets of this user's publishing tasks
+// change state (onCdnStreamStateChanged): status 0 idle (ended), 1
+// connecting, 2 pushing, 3 recovering, 4 failed (retried), 5
+// disconnecting; code −1 with the failure in msg. A Listener that
+// implements it gets them. Feedback rooms are named
+// "trtc://<sdkAppId>/<room>/<robot>".
+type CdnStreamStateListener interface {
+	OnCdnStreamStateChanged(cdnURL string, status int, code int, msg string, extraInfo string)
+}
+
+// cdnStreamState delivers a cdn_stream_state event.
+func (c *Cloud) cdnStreamState(m proto.Message) {
+	var e proto.CdnStreamState
+	if proto.DecodeData(m, &e) != nil {
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"taskId": e.TaskID}) // extraInfo names the task
+	extra := string(b)
+	c.emit(func(l Listener) {
+		if sl, ok := l.(CdnStreamStateListener); ok {
+			sl.OnCdnStreamStateChanged(e.CdnURL, e.Status, e.Code, e.Msg, extra)
+		}
+	})
 }
 
 // mediaStreamEmit delivers a result to a MediaStreamListener.

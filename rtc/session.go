@@ -289,6 +289,8 @@ func (s *roomSession) onEvent(l *link, m proto.Message) {
 		s.c.msgs.onMessage(s, m)
 	case proto.TypeCustomMiss:
 		s.c.msgs.onMiss(s, m)
+	case proto.TypeCdnStreamState: // mediastream.go
+		s.c.cdnStreamState(m)
 	case proto.TypeClosing:
 		// The server is going away: treat it as a lost connection and resume
 		// elsewhere (or here, once it is back).

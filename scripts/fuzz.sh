@@ -8,6 +8,7 @@ export PATH=/usr/local/go/bin:$PATH
 t=${1:-50000x}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+start=$SECONDS
 grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do
 	for f in $(grep -h '^func Fuzz' "$dir"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
 		echo "fuzz: $dir $f ($t)"
@@ -17,3 +18,4 @@ grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | wh
 		fi
 	done
 done
+echo "fuzz: every target passed in $((SECONDS - start)) s"

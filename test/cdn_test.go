@@ -152,7 +152,7 @@ func TestCdnMixedPush(t *testing.T) {
 	}
 	t.Logf("the unreachable target: %v", ts[dead])
 	grid := time.Now()
-	feedFor(t, pubs, 1500*time.Millisecond)
+	feedFor(t, pubs, time.Second)
 
 	// A new layout: blue fills the canvas, red in a window at the top left.
 	custom := map[string]any{"VideoEncode": videoEncode(320, 240), "LayoutParams": map[string]any{"MixLayoutMode": 4,
@@ -180,7 +180,7 @@ func TestCdnMixedPush(t *testing.T) {
 	}
 	feedWhile(t, "custom layout", pubs, mixShows(e, task, [4]any{"blue", 0, 0, 320}, [4]any{"red", 10, 10, 100}))
 	customAt := time.Now()
-	feedFor(t, pubs, 1500*time.Millisecond)
+	feedFor(t, pubs, time.Second)
 	stopAt := time.Now()
 	if _, code := e.callResp("StopPublishCdnStream", map[string]any{"SdkAppId": appID, "TaskId": task}); code != "" {
 		t.Fatalf("StopPublishCdnStream: %s", code)
@@ -437,6 +437,10 @@ func (r *Recorder) OnStopPublishMediaStream(taskID string, code int, msg, extra 
 	r.add("OnStopPublishMediaStream", code, taskID, msg)
 }
 
+func (r *Recorder) OnCdnStreamStateChanged(url string, status, code int, msg, extra string) {
+	r.add("OnCdnStreamStateChanged", url, status, code, msg, extra)
+}
+
 // TestCdnSDKPublishMediaStream: the Go SDK's StartPublishMediaStream
 // relays the user's own stream to an RTMP sink; a second identical start
 // names the running task; updates change the URLs; only the owner stops
@@ -481,17 +485,25 @@ func TestCdnSDKPublishMediaStream(t *testing.T) {
 		}
 		return cdnTargets(e, task)[sink.url]["StateName"] == "Pushing"
 	})
+	// onCdnStreamStateChanged: connecting, then pushing.
+	red.c.Saw("OnCdnStreamStateChanged", sink.url, 1)
+	red.c.Saw("OnCdnStreamStateChanged", sink.url, 2, 0, "", `{"taskId":"`+task+`"}`)
 	dead := "rtmp://127.0.0.1:1/live/sdk2"
 	red.c.UpdatePublishMediaStream(task, target(rtc.PublishBigStreamToCdn, sink.url, dead), enc, nil)
 	red.c.Wait("OnUpdatePublishMediaStream", 0, task)
 	if ts := cdnTargets(e, task); len(ts) != 2 || ts[sink.url]["StateName"] != "Pushing" {
 		t.Fatalf("targets after the update: %v; want the sink still pushing and the new URL", ts)
 	}
-	feedFor(t, pubs, 1500*time.Millisecond)
+	ev = red.c.Wait("OnCdnStreamStateChanged", dead, 4, -1)
+	if msg, _ := ev.Args[3].(string); !strings.Contains(msg, "Connection refused") {
+		t.Fatalf("the failed target's state %v; want ffmpeg's reason", ev)
+	}
+	feedFor(t, pubs, 500*time.Millisecond)
 	blue.StopPublishMediaStream(task)
 	blue.Wait("OnStopPublishMediaStream", rtc.ErrCodeInvalidParameter, task)
 	red.c.StopPublishMediaStream("")
 	red.c.Wait("OnStopPublishMediaStream", 0, task)
+	red.c.Wait("OnCdnStreamStateChanged", sink.url, 0) // ended
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := e.Srv.Recorder().Wait(ctx, trtc.SDKAppID(appID), task); err != nil {

@@ -67,10 +67,14 @@ func clusterCmd(args []string, stdout, stderr io.Writer) int {
 
 func printStatus(w io.Writer, st cluster.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tURL\tMEDIA\tROOMS\tUSERS\tLEASES\tBITRATE\tCPU\tUPTIME")
+	fmt.Fprintln(tw, "NODE\tURL\tMEDIA\tROOMS\tUSERS\tMAXUSERS\tLEASES\tBITRATE\tCPU\tUPTIME")
 	for _, n := range st.Nodes {
 		up := time.Duration(n.Updated-n.Started) * time.Millisecond
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%.2f\t%s\n", n.ID, n.URL, n.Media, n.Load.Rooms, n.Load.Users, n.Leases,
+		maxUsers := "-" // no cap
+		if n.MaxUsers > 0 {
+			maxUsers = strconv.Itoa(n.MaxUsers)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%s\t%.2f\t%s\n", n.ID, n.URL, n.Media, n.Load.Rooms, n.Load.Users, maxUsers, n.Leases,
 			strconv.FormatFloat(float64(n.Load.BitrateBps)/1e6, 'f', 2, 64)+" Mbps", n.Load.CPU, up.Truncate(time.Second))
 	}
 	tw.Flush()

@@ -409,8 +409,12 @@ func TestKeysBoundedAfter10000Rooms(t *testing.T) {
 	if got := countKeys(t, rdb); got != base {
 		t.Fatalf("%d keys after %d rooms came and went, %d before", got, rooms, base)
 	}
-	if fence, _ := rdb.Get(context.Background(), fenceKey).Uint64(); fence <= rooms {
-		t.Fatalf("fencing counter %d after %d placements", fence, rooms)
+	// Every placement took a token, except enters whose Redis work timed out
+	// on a starved machine: those were served in degraded mode (token 0) and
+	// their leases written later by the renewal loop, if at all.
+	degraded := uint64(countMetric(t, n.metrics.degraded))
+	if fence, _ := rdb.Get(context.Background(), fenceKey).Uint64(); fence+degraded <= rooms {
+		t.Fatalf("fencing counter %d after %d placements (%d degraded)", fence, rooms, degraded)
 	}
 	t.Logf("%d rooms placed and ended; keys %d before and after", rooms, base)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +27,9 @@ type Mirror interface {
 	Done() <-chan struct{}
 	// Close ends the link and removes what it mirrored, bounded by ctx.
 	Close(ctx context.Context) error
+	// OriginCreated is when the owner's room was created (zero: unknown);
+	// the edge reports its users under that room (report.go).
+	OriginCreated() time.Time
 }
 
 // EdgeHost is what edges need from this node's server.
@@ -69,6 +71,7 @@ type edges struct {
 	cfg     EdgeConfig
 	members *members
 	ops     *opQueue
+	rep     *reports // the node's (report.go)
 
 	mu       sync.Mutex
 	mirrors  map[trtc.RoomKey]*edgeRoom    // rooms this node serves as an edge
@@ -141,6 +144,7 @@ func (n *Node) EnableEdges(cfg EdgeConfig) error {
 		cfg:     cfg,
 		members: &members{rdb: n.cfg.Redis, ttl: membersTTLFactor * n.cfg.LeaseTTL},
 		ops:     newOpQueue(),
+		rep:     &n.rep,
 		mirrors: map[trtc.RoomKey]*edgeRoom{},
 		local:   map[trtc.RoomKey]int{},
 		pending: map[trtc.RoomKey]*reservation{},
@@ -421,6 +425,7 @@ func (n *Node) ensureMirror(ctx context.Context, key trtc.RoomKey, owner NodeInf
 	e.mu.Lock()
 	e.mirrors[key] = &edgeRoom{owner: owner.ID, m: m}
 	e.mu.Unlock()
+	e.rep.learn(key, m.OriginCreated())
 	n.log.Info("cluster: serving a LIVE room as an edge", "room", key.String(), "peer", string(owner.ID))
 	return nil
 }
@@ -434,6 +439,7 @@ func (e *edges) closeMirror(key trtc.RoomKey) {
 	if er == nil {
 		return
 	}
+	e.rep.forget(key)
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	_ = er.m.Close(ctx)
@@ -448,8 +454,8 @@ func (e *edges) idle(key trtc.RoomKey) bool {
 }
 
 // mirrored reports whether a member stands for a member of another node
-// (the relay's mirror: client device "relay:<node>").
-func mirrored(m room.MemberInfo) bool { return strings.HasPrefix(m.Client.Device, "relay:") }
+// (the relay's copy of a remote anchor).
+func mirrored(m room.MemberInfo) bool { return m.Mirrored }
 
 // edgeLoop keeps the mirrors pointed at their rooms' owners, the member
 // tables of rooms with members here alive, and sweeps the entries of nodes

@@ -47,6 +47,7 @@ var (
 	descOwned = prometheus.NewDesc("rtcengine_cluster_rooms_owned", "Rooms whose lease this node holds (0 tokens included: placed while Redis was away).", nil, nil)
 	descRooms = prometheus.NewDesc("rtcengine_cluster_node_rooms", "Rooms of each node, as registered.", []string{"node"}, nil)
 	descUsers = prometheus.NewDesc("rtcengine_cluster_node_users", "Users of each node, as registered.", []string{"node"}, nil)
+	descEdge  = prometheus.NewDesc("rtcengine_cluster_edge_rooms", "LIVE rooms of other nodes this node mirrors as an edge.", nil, nil)
 )
 
 // viewCollector reports the cached node list and held leases; it never
@@ -58,6 +59,7 @@ func (c viewCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descOwned
 	ch <- descRooms
 	ch <- descUsers
+	ch <- descEdge
 }
 
 func (c viewCollector) Collect(ch chan<- prometheus.Metric) {
@@ -67,6 +69,7 @@ func (c viewCollector) Collect(ch chan<- prometheus.Metric) {
 	c.n.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descNodes, prometheus.GaugeValue, float64(len(nodes)))
 	ch <- prometheus.MustNewConstMetric(descOwned, prometheus.GaugeValue, float64(owned))
+	ch <- prometheus.MustNewConstMetric(descEdge, prometheus.GaugeValue, float64(c.n.Mirrors()))
 	for _, x := range nodes {
 		ch <- prometheus.MustNewConstMetric(descRooms, prometheus.GaugeValue, float64(x.Load.Rooms), string(x.ID))
 		ch <- prometheus.MustNewConstMetric(descUsers, prometheus.GaugeValue, float64(x.Load.Users), string(x.ID))

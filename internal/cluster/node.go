@@ -79,7 +79,8 @@ type Node struct {
 
 	locks keyLocks
 
-	edge *edges // LIVE rooms across nodes (edge.go); nil until EnableEdges
+	edge *edges  // LIVE rooms across nodes (edge.go); nil until EnableEdges
+	rep  reports // how webhooks and history hear this node's rooms (report.go)
 
 	mu   sync.Mutex
 	held map[trtc.RoomKey]uint64 // rooms this node owns → fencing token; 0: placed locally while Redis was away

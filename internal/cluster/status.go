@@ -25,6 +25,9 @@ type NodeStatus struct {
 	NodeInfo
 	Signal string `json:"signal"`
 	Leases int    `json:"leases"`
+	// MaxUsers is the node's user cap (0: none), always present in JSON
+	// (the registration's own field is left out when 0).
+	MaxUsers int `json:"maxUsers"`
 }
 
 // ReadStatus reads every node registration and room lease. It scans the
@@ -54,7 +57,7 @@ func ReadStatus(ctx context.Context, rdb *redis.Client, secret []byte) (Status, 
 		return Status{}, err
 	}
 	for _, n := range nodes {
-		st.Nodes = append(st.Nodes, NodeStatus{NodeInfo: n, Signal: n.SignalURL(), Leases: st.Leases[n.ID]})
+		st.Nodes = append(st.Nodes, NodeStatus{NodeInfo: n, Signal: n.SignalURL(), Leases: st.Leases[n.ID], MaxUsers: n.MaxUsers})
 	}
 	sort.Slice(st.Nodes, func(i, j int) bool { return st.Nodes[i].ID < st.Nodes[j].ID })
 	return st, nil

@@ -38,6 +38,9 @@ type PushParams struct {
 	// Feeds take the stream themselves (FeedBackRoomParams: the server
 	// publishes it into rooms); they are supervised as the URLs are.
 	Feeds []Feed
+	// OnState, if set, hears every state change of a target (its URL or
+	// feed name), with the failure of a PushFailed; it must not block.
+	OnState func(target string, st PushState, failure string)
 }
 
 // Feed is a target that is not an RTMP URL: it consumes the relay's
@@ -122,8 +125,9 @@ type PushTarget struct {
 
 // pushSet is the fan-out of one relay task.
 type pushSet struct {
-	t     *Task
-	video bool
+	t       *Task
+	video   bool
+	onState func(target string, st PushState, failure string)
 
 	mu      sync.Mutex
 	targets []*pushTarget
@@ -155,7 +159,7 @@ type pushTarget struct {
 }
 
 func newPushSet(t *Task, p PushParams) *pushSet {
-	s := &pushSet{t: t, video: p.Video}
+	s := &pushSet{t: t, video: p.Video, onState: p.OnState}
 	for _, u := range p.URLs {
 		s.targets = append(s.targets, s.newTarget(u))
 	}
@@ -308,14 +312,20 @@ func (s *pushSet) stop() {
 func (pt *pushTarget) setState(st PushState, err error) {
 	s := pt.set
 	s.mu.Lock()
+	changed := pt.state != st
 	pt.state = st
+	failure := ""
 	if err != nil {
 		pt.failures++
 		pt.lastErr = err.Error()
+		failure = pt.lastErr
 	}
 	s.mu.Unlock()
 	if st == PushPushing {
 		s.t.pushing()
+	}
+	if s.onState != nil && (changed || err != nil) {
+		s.onState(pt.url, st, failure)
 	}
 }
 
@@ -336,8 +346,8 @@ func (pt *pushTarget) run() {
 		if pt.hadPushed {
 			st = PushRecovering
 		}
-		pt.state = st
 		pt.set.mu.Unlock()
+		pt.setState(st, nil)
 		began := time.Now()
 		err := pt.push()
 		if errors.Is(err, errPushEnded) {

@@ -16,6 +16,21 @@ const (
 	TypeStopPublishMediaStream = "stop_publish_media_stream"
 )
 
+// TypeCdnStreamState is an event to the member that started a task: one of
+// its targets changed state (CdnStreamState; TRTC's onCdnStreamStateChanged).
+const TypeCdnStreamState = "cdn_stream_state"
+
+// CdnStreamState reports a target's state: 0 idle (ended), 1 connecting, 2
+// pushing, 3 recovering, 4 failed (retrying), 5 disconnecting. Msg is the
+// failure when Code is not 0.
+type CdnStreamState struct {
+	TaskID string `json:"taskId"`
+	CdnURL string `json:"cdnUrl"`
+	Status int    `json:"status"`
+	Code   int    `json:"code,omitempty"`
+	Msg    string `json:"msg,omitempty"`
+}
+
 // Publish modes (TRTCPublishMode).
 const (
 	PublishBigStreamToCdn  = 1

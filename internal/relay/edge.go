@@ -92,6 +92,9 @@ func (e *Edge) Pull(ctx context.Context, originURL string, key trtc.RoomKey) (*M
 		return nil, fmt.Errorf("relay: origin %s does not speak %s", u.Host, Subprotocol)
 	}
 	m := &Mirror{done: make(chan struct{})}
+	if resp != nil {
+		m.created, _ = parseRoomCreated(resp.Header.Get(HeaderRoomCreated)) // created.go
+	}
 	m.l = newLink(context.Background(), e.cfg.Local, key, u.Host, ws)
 	go func() {
 		err := m.l.run()
@@ -121,10 +124,11 @@ func refusal(resp *http.Response) error {
 
 // Mirror is an edge's copy of one room of an origin.
 type Mirror struct {
-	l    *link
-	done chan struct{}
-	mu   sync.Mutex
-	err  error
+	l       *link
+	done    chan struct{}
+	created time.Time // the origin's room, zero if unknown (OriginCreated)
+	mu      sync.Mutex
+	err     error
 }
 
 // Done is closed when the link has ended and everything it mirrored is gone.

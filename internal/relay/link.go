@@ -438,8 +438,9 @@ func (l *link) shadowOf(user trtc.UserID) *shadow {
 	}
 	m, err := l.loc.Rooms.Join(room.JoinRequest{
 		Key: l.key, UserID: user, Role: trtc.RoleAnchor, Scene: trtc.SceneLive,
-		Client: room.ClientInfo{Device: "relay:" + l.node},
-		Sink:   room.SinkFunc(func(room.Event) {}),
+		Client:   room.ClientInfo{Device: "relay:" + l.node},
+		Sink:     room.SinkFunc(func(room.Event) {}),
+		Mirrored: true,
 	})
 	if err != nil {
 		l.log.Warn("relay: cannot mirror publisher", "user", string(user), "err", err)

@@ -92,6 +92,7 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.wg.Add(1)
 	o.mu.Unlock()
 	defer o.wg.Done()
+	setRoomCreated(w.Header(), o.cfg.Local.Rooms, key) // created.go
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}})
 	if err != nil {
 		return

@@ -116,6 +116,9 @@ type MemberInfo struct {
 	// Replaced, in UserEntered, says that this session took the place of
 	// one of the same userId (left just before with CauseReplaced).
 	Replaced bool
+	// Mirrored says the member stands for a member of another node
+	// (JoinRequest.Mirrored): that node reports it.
+	Mirrored bool
 }
 
 // ClientInfo is what the client told about itself, kept for webhooks and history.

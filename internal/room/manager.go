@@ -112,6 +112,10 @@ type JoinRequest struct {
 	Privileges *uint32
 	Client     ClientInfo
 	Sink       Sink
+	// Mirrored marks a member that stands for a member served by another
+	// node (a relay link's copy of a remote anchor): observers that report
+	// users to the app (webhooks, history) leave it to that node.
+	Mirrored bool
 }
 
 // Join enters a room, creating it if needed. On success the member's sink has

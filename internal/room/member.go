@@ -24,6 +24,7 @@ type Member struct {
 	token   string
 	joined  time.Time
 	client  ClientInfo
+	mirror  bool // JoinRequest.Mirrored
 
 	state   memberState
 	streams Streams
@@ -57,7 +58,7 @@ func (m *Member) Active() bool {
 }
 
 func (m *Member) infoLocked() MemberInfo {
-	return MemberInfo{UserID: m.userID, Role: m.role, Session: m.session, Joined: m.joined, Client: m.client}
+	return MemberInfo{UserID: m.userID, Role: m.role, Session: m.session, Joined: m.joined, Client: m.client, Mirrored: m.mirror}
 }
 
 func (m *Member) deliver(e Event) {

@@ -79,6 +79,7 @@ func (r *Room) join(req JoinRequest, created bool) (*Member, error) {
 		token:   randomHex(32),
 		joined:  now,
 		client:  req.Client,
+		mirror:  req.Mirrored,
 		sink:    req.Sink,
 		state:   stateActive,
 		msgs:    memberMsgs{floor: r.msgs.head},

@@ -29,6 +29,8 @@ type relayService struct {
 	now       func() time.Time
 	signalURL func() string // where feedback robots enter (cdn_feedback.go)
 	log       *slog.Logger
+	// notify sends an event to a member (signaling.Server.NotifyMember).
+	notify func(key trtc.RoomKey, user trtc.UserID, typ string, data any) bool
 
 	mu    sync.Mutex
 	tasks map[string]*relayTask
@@ -45,7 +47,8 @@ type relayTask struct {
 
 // newRelay builds the relay service and registers its REST actions.
 func (s *Server) newRelay() *relayService {
-	r := &relayService{rec: s.rec, apps: s.apps, now: time.Now, signalURL: s.SignalURL, log: s.log, tasks: map[string]*relayTask{}}
+	r := &relayService{rec: s.rec, apps: s.apps, now: time.Now, signalURL: s.SignalURL, log: s.log, tasks: map[string]*relayTask{},
+		notify: s.signal.NotifyMember}
 	api.RegisterRelayActions(s.api, r)
 	s.signal.SetMediaStreams(sdkRelay{r}) // cdn_sdk.go
 	return r
@@ -80,13 +83,23 @@ func (r *relayService) start(req api.CdnRequest, owner trtc.UserID) (string, err
 	if !req.Encode.Video {
 		streams = egress.StreamAudioOnly
 	}
-	id, err := r.rec.Create(egress.TaskParams{
+	push := &egress.PushParams{URLs: req.URLs, Video: req.Encode.Video, Feeds: r.feeds(req, mix)}
+	var id string
+	if owner != "" { // an SDK's task: its member hears the targets' states (cdn_sdk.go)
+		ready := make(chan struct{})
+		defer close(ready)
+		push.OnState = func(target string, st egress.PushState, failure string) {
+			<-ready // the first states can come before Create returned the id
+			r.notifyState(req.Room, owner, id, target, st, failure)
+		}
+	}
+	id, err = r.rec.Create(egress.TaskParams{
 		Room: req.Room, UserID: req.UserID,
 		MaxIdleTime: time.Duration(req.MaxIdleTime) * time.Second,
 		StreamType:  streams,
 		Filter:      f,
 		Mix:         &mix,
-		Push:        &egress.PushParams{URLs: req.URLs, Video: req.Encode.Video, Feeds: r.feeds(req, mix)},
+		Push:        push,
 		Retention:   relayRetention,
 	})
 	if err != nil {

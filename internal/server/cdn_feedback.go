@@ -88,6 +88,8 @@ func (f *roomFeed) Run(ctx context.Context, ts io.Reader, live func()) error {
 		if r <= 0 {
 			return fmt.Errorf("the robot %s could not enter: code %d", f.fb.UserID, r)
 		}
+	case <-time.After(2 * feedEnterTimeout):
+		return fmt.Errorf("the robot %s did not enter within %v", f.fb.UserID, 2*feedEnterTimeout)
 	case <-ctx.Done():
 		return nil
 	}

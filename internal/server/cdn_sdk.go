@@ -332,3 +332,17 @@ func (r *relayService) running(app trtc.SDKAppID, id string) bool {
 	info, err := r.rec.Describe(app, id)
 	return err == nil && info.Status != egress.StatusExited
 }
+
+// notifyState tells the member that started a task of a target's new state
+// (TRTC's onCdnStreamStateChanged). A failure carries code −1 and its
+// reason.
+func (r *relayService) notifyState(room trtc.RoomKey, owner trtc.UserID, id, target string, st egress.PushState, failure string) {
+	if r.notify == nil {
+		return
+	}
+	ev := proto.CdnStreamState{TaskID: id, CdnURL: target, Status: int(st)}
+	if failure != "" {
+		ev.Code, ev.Msg = trtc.ErrFailed, failure
+	}
+	r.notify(room, owner, proto.TypeCdnStreamState, ev)
+}

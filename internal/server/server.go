@@ -113,7 +113,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		DropTimeout:         lim.DropTimeout,
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
 		Messages:            room.MessageConfig{LogEntries: lim.MessageLog},
-	}, clock, room.Observers{roomLogger{log}, s.media, s.hooks.observer(), s.history, s.cluster.observer()})
+	}, clock, room.Observers{roomLogger{log}, s.media, s.cluster.reporting(s.hooks.observer(), s.history), s.cluster.observer()})
 	s.metrics = newMetrics(s.rooms)
 	s.hooks.register(s.metrics.reg)
 	s.history.register(s.metrics.reg)
@@ -130,7 +130,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 	s.signal.SetICE(s)               // reach.go
 	s.metrics.reg.MustRegister(s.protect.refused, newReachCollector(s))
 	s.whip = s.newWHIP(clock) // whip.go
-	s.signal.SetReports(s.history)
+	s.signal.SetReports(s.cluster.reports(s.history))
 	restRooms, restBlocker := s.restRooms() // cluster.go: forwarded to the owner in a cluster
 	s.api = api.NewHandler(api.Config{
 		Rooms:       restRooms,

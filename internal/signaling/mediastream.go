@@ -101,3 +101,26 @@ func (s *Session) handleStopPublishMediaStream(msg proto.Message) {
 	}
 	s.answerMediaStream(msg.ID, err, proto.StopPublishMediaStreamResponse{TaskIDs: ids})
 }
+
+// NotifyMember sends an event to the sessions of user in room (the member
+// that started a media stream task); false when none is connected here.
+func (s *Server) NotifyMember(key trtc.RoomKey, user trtc.UserID, typ string, data any) bool {
+	frame, err := proto.Encode(typ, 0, 0, "", data)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	var to []*Session
+	for sess := range s.sessions {
+		if ms := sess.cur.Load(); ms != nil {
+			if m := ms.member.Load(); m != nil && m.Room().Key() == key && m.UserID() == user {
+				to = append(to, sess)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, sess := range to {
+		sess.send(frame)
+	}
+	return len(to) > 0
+}

@@ -9,11 +9,19 @@ import (
 // session and reports CONNECTED; the other page never sees it leave and
 // media keeps flowing both ways. The browser's "online" event (a new
 // network) restarts ICE on both connections without losing media.
+//
+// Then both pages lose their server, as when its node dies, and reconnect
+// to another one (their proxies now lead there): alice enters it first and
+// finds the room empty, so bob is away — his streams go unavailable at
+// once — and when bob enters too, alice sees his streams come back and
+// decodes his video again, and, past the 10 s away grace, neither page has
+// seen the other exit or enter again (docs/web-sdk.md "Node failures").
 func TestReconnectAfterNetworkChange(t *testing.T) {
 	s := newServer(t)
 	px := newProxy(t, s.Addr())
+	pxBob := newProxy(t, s.Addr())
 	alice := openSDKPage(t, s, "alice", px.URL())
-	bob := openSDKPage(t, s, "bob", "")
+	bob := openSDKPage(t, s, "bob", pxBob.URL())
 	alice.MustEnter("alice", 4701, "rtc", "anchor")
 	alice.Publish()
 	bob.MustEnter("bob", 4701, "rtc", "anchor")
@@ -43,6 +51,50 @@ func TestReconnectAfterNetworkChange(t *testing.T) {
 	alice.Eval(`() => rt.t.getConnectionStates()`, nil, &states)
 	if states["publisher"] != "connected" || states["subscriber"] != "connected" || states["signal"] != "CONNECTED" {
 		t.Fatalf("after the network change: %v", states)
+	}
+
+	// The server is gone for both; another one takes over. Events before
+	// this point are left behind (rt.events.length).
+	var aliceMark, bobMark int
+	alice.Eval(`() => rt.events.length`, nil, &aliceMark)
+	bob.Eval(`() => rt.events.length`, nil, &bobMark)
+	// since waits until the page has emitted event name with fields match
+	// exactly n times after mark.
+	since := func(p *Page, mark int, what, name string, match map[string]any, n int) {
+		t.Helper()
+		p.Until(what, `({mark, name, match, n}) => rt.events.slice(mark).filter((x) => x.name === name &&
+			Object.entries(match).every(([k, v]) => x.e && x.e[k] === v)).length === n`,
+			map[string]any{"mark": mark, "name": name, "match": match, "n": n})
+	}
+	bobs := map[string]any{"userId": "bob"}
+	connected := map[string]any{"state": "CONNECTED"}
+	s2 := newServer(t)
+	px.retarget(s2.Addr())
+	pxBob.retarget(s2.Addr())
+	px.cut()
+	since(alice, aliceMark, "bob away: video off", "remote-video-unavailable", bobs, 1)
+	since(alice, aliceMark, "bob away: audio off", "remote-audio-unavailable", bobs, 1)
+	since(alice, aliceMark, "alice in the room on the new server", "connection-state-changed", connected, 1)
+	pxBob.cut()
+	since(bob, bobMark, "bob in the room on the new server", "connection-state-changed", connected, 1)
+	since(alice, aliceMark, "bob's video back", "remote-video-available", bobs, 1)
+	since(alice, aliceMark, "bob's audio back", "remote-audio-available", bobs, 1)
+	alice.FramesGrow("bob", "video", 10)
+	bob.FramesGrow("alice", "video", 10)
+	alice.Until("the away grace is over", `(mark) => {
+		const away = rt.events.slice(mark).find((x) => x.name === 'remote-video-unavailable');
+		return performance.now() > away.at + 10500;
+	}`, aliceMark)
+	for _, c := range []struct {
+		p    *Page
+		mark int
+	}{{alice, aliceMark}, {bob, bobMark}} {
+		var seen []string
+		c.p.Eval(`(mark) => rt.events.slice(mark).filter((x) => ['remote-user-enter', 'remote-user-exit', 'test-error', 'error']
+			.includes(x.name)).map((x) => x.name + ' ' + JSON.stringify(x.e))`, c.mark, &seen)
+		if len(seen) != 0 {
+			t.Fatalf("%s, after the move to another server: %v (want no enter, exit or error)", c.p.name, seen)
+		}
 	}
 }
 

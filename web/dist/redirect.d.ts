@@ -5,7 +5,10 @@
  */
 /** The enter response code of a redirect. */
 export declare const CODE_REDIRECT = 302;
-/** Redirects followed in a row for one enter. */
+/**
+ * Redirects followed in a row for one enter; while reconnecting, redirects
+ * followed at once (without the back-off) in a row.
+ */
 export declare const MAX_REDIRECTS = 3;
 /** The owner's URL of a redirect answer, or null when it is malformed. */
 export declare function redirectURL(data: unknown): string | null;

@@ -27,6 +27,8 @@ export interface RoomTimings {
     timeoutMs: number;
     /** Give up reconnecting after this long without a connection. */
     maxReconnectMs: number;
+    /** How long a user missing after a re-enter may take to come back (default AWAY_GRACE_MS). */
+    awayGraceMs?: number;
 }
 export declare const DEFAULT_TIMINGS: RoomTimings;
 export declare class RoomSession {
@@ -51,6 +53,10 @@ export declare class RoomSession {
     lastMsgIndex: number | null;
     /** The room owner's signaling URL after a redirect (redirect.ts). */
     private target;
+    /** Redirects answering the reconnect's enters in a row. */
+    private redirects;
+    /** The pending exit of each away user (roomstate.ts). */
+    private awayTimers;
     constructor(params: EnterParams, url: string, factory: SocketFactory, hooks: RoomHooks, t?: RoomTimings);
     get inRoom(): boolean;
     get connected(): boolean;
@@ -76,6 +82,10 @@ export declare class RoomSession {
     request(type: string, data: unknown, timeoutMs?: number): Promise<Message>;
     send(type: string, data: unknown): boolean;
     private onEvent;
+    /** Passes room events on, starting and ending the grace of away users. */
+    private report;
+    private startAway;
+    private stopAway;
     /** Checks the connection now (network change, tab shown again). */
     checkAlive(): void;
     private onLost;

@@ -1098,6 +1098,7 @@ var Player = class {
 };
 
 // src/roomstate.ts
+var AWAY_GRACE_MS = 1e4;
 var none = { audio: false, video: false, sub: false };
 function diffStreams(userId, before, after) {
   const out = [];
@@ -1109,9 +1110,14 @@ function diffStreams(userId, before, after) {
 var RemoteUsers = class {
   constructor() {
     this.users = /* @__PURE__ */ new Map();
+    /** Users missing after a re-enter whose exit is not reported yet. */
+    this.away = /* @__PURE__ */ new Set();
   }
   has(userId) {
     return this.users.has(userId);
+  }
+  isAway(userId) {
+    return this.away.has(userId);
   }
   streams(userId) {
     const s = this.users.get(userId);
@@ -1120,12 +1126,18 @@ var RemoteUsers = class {
   list() {
     return [...this.users.keys()];
   }
+  /** Users away (missing after a re-enter, exit not reported yet). */
+  awayList() {
+    return [...this.away];
+  }
   /**
    * Replaces the state with a snapshot (enter or resume response) and
    * returns the events that bring an observer of the old state up to date:
-   * users gone (their streams first), users new, streams changed.
+   * users gone (their streams first), users new, streams changed. After a
+   * re-enter (reentered) users gone are away instead of exited; away users
+   * in the snapshot are back, not entered.
    */
-  snapshot(users) {
+  snapshot(users, reentered = false) {
     const now = /* @__PURE__ */ new Map();
     for (const u of users) {
       if (!u || typeof u.userId !== "string" || u.userId === "") continue;
@@ -1135,12 +1147,13 @@ var RemoteUsers = class {
     for (const [id, st] of this.users) {
       if (!now.has(id)) {
         out.push(...diffStreams(id, st, none));
-        out.push({ kind: "exit", userId: id });
+        if (reentered) this.away.add(id);
+        out.push({ kind: reentered ? "away" : "exit", userId: id });
       }
     }
     for (const [id, st] of now) {
       const before = this.users.get(id);
-      if (!before) out.push({ kind: "enter", userId: id });
+      if (!before) out.push({ kind: this.away.delete(id) ? "back" : "enter", userId: id });
       out.push(...diffStreams(id, before ?? none, st));
     }
     this.users = now;
@@ -1149,14 +1162,21 @@ var RemoteUsers = class {
   enter(userId) {
     if (this.users.has(userId)) return [];
     this.users.set(userId, { ...none });
-    return [{ kind: "enter", userId }];
+    return [{ kind: this.away.delete(userId) ? "back" : "enter", userId }];
   }
-  /** A user left: its streams become unavailable, then it exits. */
+  /**
+   * A user left: its streams become unavailable, then it exits. An away
+   * user's streams were reported off already.
+   */
   leave(userId) {
     const st = this.users.get(userId);
-    if (!st) return [];
+    if (!st) return this.expire(userId);
     this.users.delete(userId);
     return [...diffStreams(userId, st, none), { kind: "exit", userId }];
+  }
+  /** The grace of an away user is over: it exits (nothing if it came back). */
+  expire(userId) {
+    return this.away.delete(userId) ? [{ kind: "exit", userId }] : [];
   }
   /** A stream_available event; a user not yet known is entered first. */
   stream(userId, stream, available) {
@@ -1176,6 +1196,7 @@ var RemoteUsers = class {
   /** Forgets everyone (own exit): no events, as in v5. */
   clear() {
     this.users.clear();
+    this.away.clear();
   }
 };
 
@@ -1550,7 +1571,8 @@ var DEFAULT_TIMINGS = {
   requestTimeoutMs: 5e3,
   heartbeatMs: 2e3,
   timeoutMs: 1e4,
-  maxReconnectMs: 12e4
+  maxReconnectMs: 12e4,
+  awayGraceMs: AWAY_GRACE_MS
 };
 var RoomSession = class {
   constructor(params, url, factory, hooks, t = DEFAULT_TIMINGS) {
@@ -1574,6 +1596,10 @@ var RoomSession = class {
     this.lastMsgIndex = null;
     /** The room owner's signaling URL after a redirect (redirect.ts). */
     this.target = null;
+    /** Redirects answering the reconnect's enters in a row. */
+    this.redirects = 0;
+    /** The pending exit of each away user (roomstate.ts). */
+    this.awayTimers = /* @__PURE__ */ new Map();
     this.role = params.role;
   }
   get inRoom() {
@@ -1662,7 +1688,7 @@ var RoomSession = class {
       this.keepBytes();
       this.signal = null;
       s.close();
-      if (!to || hops + 1 >= MAX_REDIRECTS) {
+      if (!to || hops >= MAX_REDIRECTS) {
         this.close();
         return { code: m.code, msg: "the server redirected the enter too often or to a bad URL" };
       }
@@ -1675,7 +1701,7 @@ var RoomSession = class {
     this.phase = "in";
     this.apply(m.data);
     this.setState("CONNECTED");
-    this.hooks.roomEvents(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : []));
+    this.report(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : []));
     return { code: 0, msg: "" };
   }
   apply(data) {
@@ -1706,14 +1732,14 @@ var RoomSession = class {
     const d = m.data && typeof m.data === "object" ? m.data : {};
     switch (m.type) {
       case "user_enter":
-        if (typeof d.userId === "string") this.hooks.roomEvents(this.users.enter(d.userId));
+        if (typeof d.userId === "string") this.report(this.users.enter(d.userId));
         break;
       case "user_leave":
-        if (typeof d.userId === "string") this.hooks.roomEvents(this.users.leave(d.userId));
+        if (typeof d.userId === "string") this.report(this.users.leave(d.userId));
         break;
       case "stream_available":
         if (typeof d.userId === "string" && typeof d.stream === "string") {
-          this.hooks.roomEvents(this.users.stream(d.userId, d.stream, !!d.available));
+          this.report(this.users.stream(d.userId, d.stream, !!d.available));
         }
         break;
       case "kicked": {
@@ -1737,6 +1763,31 @@ var RoomSession = class {
         this.hooks.event(m);
     }
   }
+  /** Passes room events on, starting and ending the grace of away users. */
+  report(events) {
+    for (const e of events) {
+      if (e.kind === "away") this.startAway(e.userId);
+      else if (e.kind === "back" || e.kind === "exit") this.stopAway(e.userId);
+    }
+    this.hooks.roomEvents(events);
+  }
+  startAway(userId) {
+    if (this.awayTimers.has(userId)) return;
+    const grace = this.t.awayGraceMs ?? AWAY_GRACE_MS;
+    this.awayTimers.set(
+      userId,
+      setTimeout(() => {
+        this.awayTimers.delete(userId);
+        if (this.phase !== "ended") this.report(this.users.expire(userId));
+      }, grace)
+    );
+  }
+  stopAway(userId) {
+    const t = this.awayTimers.get(userId);
+    if (t === void 0) return;
+    clearTimeout(t);
+    this.awayTimers.delete(userId);
+  }
   /** Checks the connection now (network change, tab shown again). */
   checkAlive() {
     if (this.phase === "in") this.signal?.checkAlive();
@@ -1750,6 +1801,7 @@ var RoomSession = class {
     this.lostAt = Date.now();
     this.backoff = 100;
     this.attempt = 0;
+    this.redirects = 0;
     this.setState("RECONNECTING");
     this.scheduleRetry(0);
   }
@@ -1795,9 +1847,13 @@ var RoomSession = class {
       if (m.code === CODE_USER_NOT_FOUND) {
         this.lastMsgIndex = null;
         m = await s.request("enter", this.enterRequest(), 5e3);
-        const to = m.code === CODE_REDIRECT ? redirectURL(m.data) : null;
-        if (to) this.target = to;
-        else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
+        if (m.code === CODE_REDIRECT) {
+          const to = redirectURL(m.data);
+          if (to) {
+            this.target = to;
+            outcome = "redirected";
+          }
+        } else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
           outcome = "fatal";
           fatal = `the server refused to enter the room again: ${m.code} ${m.msg ?? ""}`;
         }
@@ -1808,7 +1864,7 @@ var RoomSession = class {
         this.phase = "in";
         this.apply(m.data);
         this.setState("CONNECTED");
-        this.hooks.roomEvents(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : []));
+        this.report(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : [], !resumed));
         this.hooks.recovered(resumed);
       }
     } catch {
@@ -1824,6 +1880,11 @@ var RoomSession = class {
     if (outcome === "fatal") {
       this.end();
       this.hooks.failed(fatal);
+      return;
+    }
+    if (outcome !== "redirected") this.redirects = 0;
+    else if (++this.redirects <= MAX_REDIRECTS) {
+      this.scheduleRetry(0);
       return;
     }
     const delay = this.backoff;
@@ -1850,6 +1911,8 @@ var RoomSession = class {
     this.phase = "ended";
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    for (const t of this.awayTimers.values()) clearTimeout(t);
+    this.awayTimers.clear();
     this.keepBytes();
     const s = this.signal;
     this.signal = null;
@@ -2834,11 +2897,13 @@ var _TRTC = class _TRTC {
         case "enter":
           this.emit(EVENT.REMOTE_USER_ENTER, { userId: e.userId });
           break;
+        case "away":
+        // missing after a re-enter (roomstate.ts): its players go, the exit may follow
         case "exit":
           for (const st of ["main", "sub"]) this.dropRemoteVideo(`${e.userId}/${st}`);
           this.remoteAudio.get(e.userId)?.destroy();
           this.remoteAudio.delete(e.userId);
-          this.emit(EVENT.REMOTE_USER_EXIT, { userId: e.userId });
+          if (e.kind === "exit") this.emit(EVENT.REMOTE_USER_EXIT, { userId: e.userId });
           break;
         case "audio":
           if (e.available) {

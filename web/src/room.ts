@@ -3,8 +3,10 @@
 // socket is resumed with the session's resume token (back-off 100 ms
 // doubling to 2 s); a session the server has dropped (−102007) is entered
 // again with the same parameters. docs/protocol.md "Heartbeats, loss and
-// resume".
-import { RemoteUsers, type RoomEvent, type WireUser } from './roomstate.js';
+// resume". After such a re-enter, users missing from the room are away for
+// AWAY_GRACE_MS before their exit is reported (roomstate.ts); a redirect
+// answering it is followed at once, up to MAX_REDIRECTS in a row.
+import { AWAY_GRACE_MS, RemoteUsers, type RoomEvent, type WireUser } from './roomstate.js';
 import { CODE_DISCONNECTED, CODE_TIMEOUT, Signal, type Message, type SocketFactory } from './signal.js';
 import { ROLE_CODE, SCENE_CODE, type EnterParams } from './validate.js';
 import { CODE_REDIRECT, MAX_REDIRECTS, redirectURL } from './redirect.js';
@@ -38,6 +40,8 @@ export interface RoomTimings {
   timeoutMs: number;
   /** Give up reconnecting after this long without a connection. */
   maxReconnectMs: number;
+  /** How long a user missing after a re-enter may take to come back (default AWAY_GRACE_MS). */
+  awayGraceMs?: number;
 }
 
 export const DEFAULT_TIMINGS: RoomTimings = {
@@ -46,6 +50,7 @@ export const DEFAULT_TIMINGS: RoomTimings = {
   heartbeatMs: 2000,
   timeoutMs: 10000,
   maxReconnectMs: 120000,
+  awayGraceMs: AWAY_GRACE_MS,
 };
 
 type Phase = 'entering' | 'in' | 'reconnecting' | 'ended';
@@ -67,6 +72,10 @@ export class RoomSession {
   lastMsgIndex: number | null = null;
   /** The room owner's signaling URL after a redirect (redirect.ts). */
   private target: string | null = null;
+  /** Redirects answering the reconnect's enters in a row. */
+  private redirects = 0;
+  /** The pending exit of each away user (roomstate.ts). */
+  private awayTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     readonly params: EnterParams,
@@ -172,7 +181,7 @@ export class RoomSession {
       this.keepBytes();
       this.signal = null;
       s.close();
-      if (!to || hops + 1 >= MAX_REDIRECTS) {
+      if (!to || hops >= MAX_REDIRECTS) {
         this.close();
         return { code: m.code, msg: 'the server redirected the enter too often or to a bad URL' };
       }
@@ -185,7 +194,7 @@ export class RoomSession {
     this.phase = 'in';
     this.apply(m.data);
     this.setState('CONNECTED');
-    this.hooks.roomEvents(this.users.snapshot(Array.isArray(m.data?.users) ? (m.data.users as WireUser[]) : []));
+    this.report(this.users.snapshot(Array.isArray(m.data?.users) ? (m.data.users as WireUser[]) : []));
     return { code: 0, msg: '' };
   }
 
@@ -220,14 +229,14 @@ export class RoomSession {
     const d = m.data && typeof m.data === 'object' ? m.data : {};
     switch (m.type) {
       case 'user_enter':
-        if (typeof d.userId === 'string') this.hooks.roomEvents(this.users.enter(d.userId));
+        if (typeof d.userId === 'string') this.report(this.users.enter(d.userId));
         break;
       case 'user_leave':
-        if (typeof d.userId === 'string') this.hooks.roomEvents(this.users.leave(d.userId));
+        if (typeof d.userId === 'string') this.report(this.users.leave(d.userId));
         break;
       case 'stream_available':
         if (typeof d.userId === 'string' && typeof d.stream === 'string') {
-          this.hooks.roomEvents(this.users.stream(d.userId, d.stream, !!d.available));
+          this.report(this.users.stream(d.userId, d.stream, !!d.available));
         }
         break;
       case 'kicked': {
@@ -259,6 +268,34 @@ export class RoomSession {
     }
   }
 
+  /** Passes room events on, starting and ending the grace of away users. */
+  private report(events: RoomEvent[]): void {
+    for (const e of events) {
+      if (e.kind === 'away') this.startAway(e.userId);
+      else if (e.kind === 'back' || e.kind === 'exit') this.stopAway(e.userId);
+    }
+    this.hooks.roomEvents(events);
+  }
+
+  private startAway(userId: string): void {
+    if (this.awayTimers.has(userId)) return;
+    const grace = this.t.awayGraceMs ?? AWAY_GRACE_MS;
+    this.awayTimers.set(
+      userId,
+      setTimeout(() => {
+        this.awayTimers.delete(userId);
+        if (this.phase !== 'ended') this.report(this.users.expire(userId));
+      }, grace),
+    );
+  }
+
+  private stopAway(userId: string): void {
+    const t = this.awayTimers.get(userId);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.awayTimers.delete(userId);
+  }
+
   /** Checks the connection now (network change, tab shown again). */
   checkAlive(): void {
     if (this.phase === 'in') this.signal?.checkAlive();
@@ -273,6 +310,7 @@ export class RoomSession {
     this.lostAt = Date.now();
     this.backoff = 100;
     this.attempt = 0;
+    this.redirects = 0;
     this.setState('RECONNECTING');
     this.scheduleRetry(0);
   }
@@ -306,7 +344,7 @@ export class RoomSession {
     this.attempt++;
     const s = this.newSignal();
     this.signal = s;
-    let outcome: 'ok' | 'retry' | 'fatal' = 'retry';
+    let outcome: 'ok' | 'retry' | 'redirected' | 'fatal' = 'retry';
     let fatal = '';
     let resumed = false;
     try {
@@ -323,9 +361,15 @@ export class RoomSession {
         // Dropped past the drop timeout: others saw us leave; enter again.
         this.lastMsgIndex = null;
         m = await s.request('enter', this.enterRequest(), 5000);
-        const to = m.code === CODE_REDIRECT ? redirectURL(m.data) : null;
-        if (to) this.target = to; // the room lives elsewhere now: retry there
-        else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
+        if (m.code === CODE_REDIRECT) {
+          // The room lives elsewhere now: enter there (a malformed
+          // redirect is retried here after the back-off).
+          const to = redirectURL(m.data);
+          if (to) {
+            this.target = to;
+            outcome = 'redirected';
+          }
+        } else if (m.code && m.code !== CODE_TIMEOUT && m.code !== CODE_DISCONNECTED && m.code !== CODE_SERVER_OVERLOADED) {
           outcome = 'fatal';
           fatal = `the server refused to enter the room again: ${m.code} ${m.msg ?? ''}`;
         }
@@ -336,7 +380,8 @@ export class RoomSession {
         this.phase = 'in';
         this.apply(m.data);
         this.setState('CONNECTED');
-        this.hooks.roomEvents(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : []));
+        // After a re-enter (not a resume) users missing now are away, not gone (roomstate.ts).
+        this.report(this.users.snapshot(Array.isArray(m.data?.users) ? m.data.users : [], !resumed));
         this.hooks.recovered(resumed);
       }
     } catch {
@@ -352,6 +397,13 @@ export class RoomSession {
     if (outcome === 'fatal') {
       this.end();
       this.hooks.failed(fatal);
+      return;
+    }
+    // A redirect is an answer, not a failure: follow it at once, up to
+    // MAX_REDIRECTS in a row; then the back-off applies again.
+    if (outcome !== 'redirected') this.redirects = 0;
+    else if (++this.redirects <= MAX_REDIRECTS) {
+      this.scheduleRetry(0);
       return;
     }
     const delay = this.backoff;
@@ -381,6 +433,8 @@ export class RoomSession {
     this.phase = 'ended';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    for (const t of this.awayTimers.values()) clearTimeout(t);
+    this.awayTimers.clear();
     this.keepBytes();
     const s = this.signal;
     this.signal = null;

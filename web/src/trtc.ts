@@ -427,11 +427,12 @@ export class TRTC {
         case 'enter':
           this.emit(EVENT.REMOTE_USER_ENTER, { userId: e.userId });
           break;
+        case 'away': // missing after a re-enter (roomstate.ts): its players go, the exit may follow
         case 'exit':
           for (const st of ['main', 'sub'] as StreamType[]) this.dropRemoteVideo(`${e.userId}/${st}`);
           this.remoteAudio.get(e.userId)?.destroy();
           this.remoteAudio.delete(e.userId);
-          this.emit(EVENT.REMOTE_USER_EXIT, { userId: e.userId });
+          if (e.kind === 'exit') this.emit(EVENT.REMOTE_USER_EXIT, { userId: e.userId });
           break;
         case 'audio':
           if (e.available) {

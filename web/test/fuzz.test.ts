@@ -112,6 +112,38 @@ describe('fuzz', () => {
     }
   });
 
+  it('random enters, leaves, streams, re-enters and expiries keep the away bookkeeping sound', () => {
+    const r = rng(6);
+    const u = new RemoteUsers();
+    const ids = ['a', 'b', 'c', 'd'];
+    const pick = () => ids[Math.floor(r() * ids.length)]!;
+    const shown = new Set<string>(); // entered (or back) and not exited, as an observer sees it
+    for (let i = 0; i < ITER; i++) {
+      let events;
+      const op = Math.floor(r() * 6);
+      if (op === 0) {
+        const users = ids.filter(() => r() < 0.5).map((userId) => ({ userId, audio: r() < 0.5, video: r() < 0.5 }));
+        events = u.snapshot(users, r() < 0.6);
+      } else if (op === 1) events = u.enter(pick());
+      else if (op === 2) events = u.leave(pick());
+      else if (op === 3) events = u.expire(pick());
+      else events = u.stream(pick(), ['audio', 'video', 'sub'][Math.floor(r() * 3)]!, r() < 0.5);
+      for (const e of events) {
+        if (e.kind === 'enter') {
+          expect(shown.has(e.userId)).toBe(false);
+          shown.add(e.userId);
+        } else {
+          expect(shown.has(e.userId)).toBe(true);
+          if (e.kind === 'exit') shown.delete(e.userId);
+        }
+      }
+      const present = u.list();
+      const away = u.awayList();
+      expect(present.filter((x) => away.includes(x))).toEqual([]);
+      expect([...present, ...away].sort()).toEqual([...shown].sort());
+    }
+  });
+
   it('API argument checks throw only RtcErrors', () => {
     const r = rng(4);
     for (let i = 0; i < ITER; i++) {

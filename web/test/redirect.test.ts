@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoomSession, type RoomHooks } from '../src/room.js';
-import { redirectURL } from '../src/redirect.js';
+import { MAX_REDIRECTS, redirectURL } from '../src/redirect.js';
 import { SUBPROTOCOL, type SocketLike } from '../src/signal.js';
 import { checkEnterRoom } from '../src/validate.js';
 
@@ -104,16 +104,22 @@ describe('cluster redirects', () => {
     expect(sockets.at(-1)!.url).toBe('ws://lb.example:7880/signal');
   });
 
-  it('gives up after three redirects', async () => {
+  it('follows three redirects in a row and fails the enter at the fourth', async () => {
     const { room, sockets } = setup();
     const done = room.enter();
-    for (let i = 1; i <= 3; i++) {
+    for (let i = 1; i <= MAX_REDIRECTS + 1; i++) {
       const ws = await openNext(sockets, i);
       ws.respond('enter', 302, { url: `ws://10.0.0.${i}:7880/signal` });
     }
     const r = await done;
     expect(r.code).toBe(302);
     expect(room.inRoom).toBe(false);
+    expect(sockets.map((s) => s.url)).toEqual([
+      'ws://lb.example:7880/signal',
+      'ws://10.0.0.1:7880/signal',
+      'ws://10.0.0.2:7880/signal',
+      'ws://10.0.0.3:7880/signal',
+    ]);
   });
 
   it('a malformed redirect fails the enter', async () => {
@@ -131,5 +137,66 @@ describe('cluster redirects', () => {
     expect(redirectURL({ url: 42 })).toBeNull();
     expect(redirectURL(null)).toBeNull();
     expect(redirectURL({ url: 'ws://' + 'a'.repeat(3000) })).toBeNull();
+  });
+
+  // The session's node died: the resume finds no session (−102007) and the
+  // enter that follows is redirected to the room's new owner.
+  async function enteredThenLost() {
+    const t = setup();
+    const done = t.room.enter();
+    (await openNext(t.sockets, 1)).respond('enter', 0, entered);
+    await done;
+    t.sockets[0]!.drop();
+    return t;
+  }
+
+  /** Answers a reconnect attempt's resume with −102007 and its enter with code. */
+  async function reenter(ws: FakeSocket, code: number, data?: unknown) {
+    ws.respond('resume', -102007);
+    await vi.advanceTimersByTimeAsync(0);
+    ws.respond('enter', code, data);
+    await vi.advanceTimersByTimeAsync(0);
+  }
+
+  it('while reconnecting, a redirect is followed at once, without the back-off', async () => {
+    const { room, sockets, log } = await enteredThenLost();
+    const first = await openNext(sockets, 2);
+    expect(first.url).toBe('ws://lb.example:7880/signal');
+    await reenter(first, 302, { url: 'ws://10.0.0.12:7880/signal' });
+    expect(first.closed).toBe(true);
+    // No timer had to run: the owner's connection is being opened already.
+    const owner = await openNext(sockets, 3);
+    expect(owner.url).toBe('ws://10.0.0.12:7880/signal');
+    await reenter(owner, 0, entered);
+    expect(log.slice(-2)).toEqual(['RECONNECTING->CONNECTED', 'recovered resumed=false']);
+    expect(room.connected).toBe(true);
+  });
+
+  it('while reconnecting, at most three redirects in a row are followed at once', async () => {
+    const { sockets } = await enteredThenLost();
+    for (let i = 2; i <= MAX_REDIRECTS + 1; i++) {
+      await reenter(await openNext(sockets, i), 302, { url: `ws://10.0.0.${i}:7880/signal` });
+    }
+    // The third was followed at once too: its connection is open already.
+    expect(sockets.length).toBe(MAX_REDIRECTS + 2);
+    // The fourth redirect in a row waits out the back-off (100 ms) first.
+    await reenter(await openNext(sockets, MAX_REDIRECTS + 2), 302, { url: 'ws://10.0.0.99:7880/signal' });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(sockets.length).toBe(MAX_REDIRECTS + 2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets.length).toBe(MAX_REDIRECTS + 3);
+    expect(sockets.at(-1)!.url).toBe('ws://10.0.0.99:7880/signal');
+  });
+
+  it('a malformed redirect while reconnecting is retried after the back-off', async () => {
+    const { room, sockets, log } = await enteredThenLost();
+    await reenter(await openNext(sockets, 2), 302, { url: 'ftp://10.0.0.12/signal' });
+    expect(room.inRoom).toBe(true);
+    expect(log.some((l) => l.startsWith('failed'))).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sockets.length).toBe(2);
+    await vi.advanceTimersByTimeAsync(100);
+    const again = await openNext(sockets, 3);
+    expect(again.url).toBe('ws://lb.example:7880/signal');
   });
 });

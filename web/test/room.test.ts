@@ -193,7 +193,7 @@ describe('RoomSession', () => {
     expect(room.connected).toBe(true);
   });
 
-  it('a dropped session (−102007) is entered again; others who left are reported', async () => {
+  it('a dropped session (−102007) is entered again; others missing are away (test/away.test.ts)', async () => {
     const { room, sockets, log, events } = await entered([{ userId: 'bob' }, { userId: 'eve' }]);
     room.lastMsgIndex = 41;
     events.length = 0;
@@ -208,7 +208,7 @@ describe('RoomSession', () => {
     expect(ws2.last('enter').data.userId).toBe('alice');
     ws2.respond('enter', 0, enterResponse([{ userId: 'bob' }]));
     await vi.advanceTimersByTimeAsync(0);
-    expect(events).toEqual([{ kind: 'exit', userId: 'eve' }]);
+    expect(events).toEqual([{ kind: 'away', userId: 'eve' }]);
     expect(log.at(-1)).toBe('recovered resumed=false');
     expect(room.lastMsgIndex).toBeNull();
   });

@@ -65,4 +65,78 @@ describe('RemoteUsers', () => {
     r.clear();
     expect(r.list()).toEqual([]);
   });
+
+  it('after a re-enter, users missing are away: streams off at once, no exit', () => {
+    const r = new RemoteUsers();
+    r.snapshot([{ userId: 'a', video: true, audio: true }, { userId: 'b' }, { userId: 'c', sub: true }]);
+    expect(r.snapshot([{ userId: 'b' }], true)).toEqual([
+      { kind: 'audio', userId: 'a', available: false },
+      { kind: 'video', userId: 'a', streamType: 'main', available: false },
+      { kind: 'away', userId: 'a' },
+      { kind: 'video', userId: 'c', streamType: 'sub', available: false },
+      { kind: 'away', userId: 'c' },
+    ]);
+    expect(r.list()).toEqual(['b']);
+    expect(r.awayList()).toEqual(['a', 'c']);
+    expect(r.has('a')).toBe(false);
+    expect(r.isAway('a')).toBe(true);
+  });
+
+  it('an away user who comes back is back, not entered, and its streams come back', () => {
+    const r = new RemoteUsers();
+    r.snapshot([{ userId: 'a', video: true }, { userId: 'b', audio: true }, { userId: 'c' }]);
+    r.snapshot([], true);
+    // a comes back with a user_enter, then publishes.
+    expect(r.enter('a')).toEqual([{ kind: 'back', userId: 'a' }]);
+    expect(r.stream('a', 'video', true)).toEqual([{ kind: 'video', userId: 'a', streamType: 'main', available: true }]);
+    // b is in the next snapshot (a second re-enter), publishing.
+    expect(r.snapshot([{ userId: 'a', video: true }, { userId: 'b', audio: true }], true)).toEqual([
+      { kind: 'back', userId: 'b' },
+      { kind: 'audio', userId: 'b', available: true },
+    ]);
+    // c's first event is a stream: back, then the stream.
+    expect(r.stream('c', 'audio', true)).toEqual([
+      { kind: 'back', userId: 'c' },
+      { kind: 'audio', userId: 'c', available: true },
+    ]);
+    expect(r.awayList()).toEqual([]);
+    // Nobody is away any more: their grace ends without an exit.
+    for (const u of ['a', 'b', 'c']) expect(r.expire(u)).toEqual([]);
+    expect(r.list().sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('an away user whose grace ends exits once; a leave of an away user exits it at once', () => {
+    const r = new RemoteUsers();
+    r.snapshot([{ userId: 'a', audio: true }, { userId: 'b' }]);
+    r.snapshot([], true);
+    expect(r.expire('a')).toEqual([{ kind: 'exit', userId: 'a' }]);
+    expect(r.expire('a')).toEqual([]);
+    expect(r.leave('b')).toEqual([{ kind: 'exit', userId: 'b' }]);
+    expect(r.expire('b')).toEqual([]);
+    expect(r.leave('b')).toEqual([]);
+    // Gone for good: entering again is a new enter.
+    expect(r.enter('a')).toEqual([{ kind: 'enter', userId: 'a' }]);
+  });
+
+  it('a resume keeps away users away and reports users gone as exits', () => {
+    const r = new RemoteUsers();
+    r.snapshot([{ userId: 'a' }, { userId: 'b' }]);
+    r.snapshot([{ userId: 'b' }], true);
+    expect(r.snapshot([])).toEqual([{ kind: 'exit', userId: 'b' }]);
+    expect(r.awayList()).toEqual(['a']);
+    // A second re-enter does not make the away user away twice.
+    expect(r.snapshot([], true)).toEqual([]);
+    expect(r.awayList()).toEqual(['a']);
+    expect(r.snapshot([{ userId: 'a' }])).toEqual([{ kind: 'back', userId: 'a' }]);
+  });
+
+  it('clear forgets away users silently', () => {
+    const r = new RemoteUsers();
+    r.snapshot([{ userId: 'a' }]);
+    r.snapshot([], true);
+    r.clear();
+    expect(r.awayList()).toEqual([]);
+    expect(r.expire('a')).toEqual([]);
+    expect(r.enter('a')).toEqual([{ kind: 'enter', userId: 'a' }]);
+  });
 });
