@@ -247,6 +247,12 @@ func TestCdnPassThrough(t *testing.T) {
 	}); code != "FailedOperation.TaskExist" {
 		t.Fatalf("a second task of the same robot: %q, want FailedOperation.TaskExist", code)
 	}
+	// The recording actions do not see relay tasks.
+	for _, action := range []string{"DescribeCloudRecording", "DeleteCloudRecording"} {
+		if _, code := e.callResp(action, map[string]any{"SdkAppId": appID, "TaskId": task}); code != "ResourceNotFound" {
+			t.Fatalf("%s of a relay task: %q, want ResourceNotFound", action, code)
+		}
+	}
 	pubs := []*mixPublisher{green, other}
 	for _, p := range pubs {
 		p.c.EnableCustomVideoCapture(rtc.StreamBig, true)

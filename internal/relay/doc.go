@@ -28,7 +28,10 @@
 // subprotocol rtcengine-relay.1) authenticated by HMAC-SHA256 over the node
 // id, room, timestamp and nonce with the cluster secret (auth.go); the
 // origin refuses forged, stale (more than 30 s off) and replayed requests
-// with HTTP 401 and TRTC code -70009, and logs them. The WebSocket is the
+// with HTTP 401 and TRTC code -70009, and logs them. Its upgrade answer
+// tells when the origin's room was created (HeaderRoomCreated, created.go;
+// Mirror.OriginCreated), so that the edge reports its users under the
+// origin's room. The WebSocket is the
 // control channel, the same in both directions (wire.go): anchors' presence
 // and availability ("member", "left"), stream announcements ("track") and
 // SDP offers and answers.
@@ -49,7 +52,8 @@
 // streams (SubscribeOptions.Label), so the edge can switch its subscribers
 // between them at keyframes as for local publishers. SEI rides inside the
 // video payload. On the receiving end each remote anchor becomes a member
-// of the local room (role anchor, client device "relay:<node>") with an SFU
+// of the local room (role anchor, client device "relay:<node>", marked
+// room.JoinRequest.Mirrored so that only its own node reports it) with an SFU
 // peer whose tracks are the received streams (sfu.Peer.PublishRemote):
 // local audience see it enter, publish, mute and leave through the ordinary
 // room events, subscribe to it like to a local anchor, and have their NACKs

@@ -105,7 +105,20 @@ func compileSubscription(s api.RecordingSubscription) (egress.Filter, error) {
 	return f, nil
 }
 
+// recordingOnly refuses the ids of relay tasks (StartPublishCdnStream),
+// which share the recorder's task table: the recording actions do not see
+// them, as on TRTC, where the two are different services.
+func (a recorderAdmin) recordingOnly(app trtc.SDKAppID, id string) error {
+	if a.rec.IsRelay(app, id) {
+		return recordingError(egress.ErrTaskNotFound)
+	}
+	return nil
+}
+
 func (a recorderAdmin) DescribeRecording(_ context.Context, app trtc.SDKAppID, id string) (api.RecordingTask, error) {
+	if err := a.recordingOnly(app, id); err != nil {
+		return api.RecordingTask{}, err
+	}
 	info, err := a.rec.Describe(app, id)
 	if err != nil {
 		return api.RecordingTask{}, recordingError(err)
@@ -121,6 +134,9 @@ func (a recorderAdmin) DescribeRecording(_ context.Context, app trtc.SDKAppID, i
 }
 
 func (a recorderAdmin) ModifyRecording(_ context.Context, app trtc.SDKAppID, id string, s api.RecordingSubscription) error {
+	if err := a.recordingOnly(app, id); err != nil {
+		return err
+	}
 	f, err := compileSubscription(s)
 	if err != nil {
 		return err
@@ -129,6 +145,9 @@ func (a recorderAdmin) ModifyRecording(_ context.Context, app trtc.SDKAppID, id 
 }
 
 func (a recorderAdmin) DeleteRecording(_ context.Context, app trtc.SDKAppID, id string) error {
+	if err := a.recordingOnly(app, id); err != nil {
+		return err
+	}
 	return recordingError(a.rec.Delete(app, id))
 }
 
