@@ -55,6 +55,9 @@ func mixLayout(l api.MixLayoutRequest) egress.MixLayout {
 
 // ModifyRecordingLayout implements api.LayoutModifier.
 func (a recorderAdmin) ModifyRecordingLayout(_ context.Context, app trtc.SDKAppID, id string, l api.MixLayoutRequest) error {
+	if err := a.recordingOnly(app, id); err != nil {
+		return err
+	}
 	return layoutError(a.rec.SetLayout(app, id, mixLayout(l)))
 }
 
