@@ -39,8 +39,13 @@ func startRTMPSink(t *testing.T, name string) *rtmpSink {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &rtmpSink{url: fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", port, name),
-		path: filepath.Join(t.TempDir(), name+".flv"), done: make(chan error, 1)}
+	return startRTMPSinkAt(t, fmt.Sprintf("rtmp://127.0.0.1:%d/live/%s", port, name), name)
+}
+
+// startRTMPSinkAt starts a sink listening at url.
+func startRTMPSinkAt(t *testing.T, url, name string) *rtmpSink {
+	t.Helper()
+	s := &rtmpSink{url: url, path: filepath.Join(t.TempDir(), name+".flv"), done: make(chan error, 1)}
 	s.cmd = exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-listen", "1", "-i", s.url, "-c", "copy", "-y", s.path)
 	s.cmd.Stderr = &s.log
 	if err := s.cmd.Start(); err != nil {

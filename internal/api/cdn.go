@@ -59,6 +59,9 @@ type CdnWindow struct {
 	Width, Height int
 	ZOrder        int
 	Fit           int // RenderMode: 0 crop, 1 fit on the background colour, 2 fit on black
+	// Placeholder (the window's BackgroundImageUrl) is shown while its
+	// stream has no picture.
+	Placeholder string
 }
 
 // CdnLayout is a validated LayoutParams with VideoParams' background.
@@ -70,6 +73,13 @@ type CdnLayout struct {
 	// MaxVideoUser is shown large in the floating and screen-share
 	// templates.
 	MaxVideoUser *CdnStream
+	// Images (VideoParams.BackgroundImageUrl, BackgroundRenderMode and
+	// WaterMarkList), as for mixed recordings: BackgroundImageRenderMode 0
+	// crop, 1 fit on the background colour, 2 fit on black, 3 and 4
+	// stretch.
+	BackgroundImageURL        string
+	BackgroundImageRenderMode int
+	Watermarks                []WatermarkRequest
 }
 
 // CdnEncode is the output's encoding.
@@ -144,6 +154,19 @@ type CdnTask struct {
 	// Restarts counts the mixing pipeline's ffmpeg processes replaced
 	// after they died or stalled.
 	Restarts int `json:"Restarts"`
+	// ImageErrors lists the layout images that could not be fetched or
+	// decoded (a recording reports them as event 309 instead).
+	ImageErrors []CdnImageError `json:"ImageErrors"`
+	// Resumed: a server restart interrupted the task and it was started
+	// again. Message says why an interrupted task was not.
+	Resumed bool   `json:"Resumed"`
+	Message string `json:"Message,omitempty"`
+}
+
+// CdnImageError is a layout image a relay task could not use.
+type CdnImageError struct {
+	URL   string `json:"Url"`
+	Error string `json:"Error"`
 }
 
 // Relay is what the relay actions need: the server's relay service.

@@ -23,6 +23,10 @@ func FuzzCdnRequest(f *testing.F) {
 			`"WithTranscoding":0,"SingleSubscribeParams":{"UserMediaStream":{"UserInfo":{"UserId":"u"}}},` +
 			`"AudioParams":{"AudioEncode":{"SampleRate":8000,"Channel":1,"BitRate":8},"SubscribeAudioList":[{"UserInfo":{"UserId":"u"},"SoundLevel":50}]},` +
 			`"PublishCdnParams":[{"PublishCdnUrl":"rtmp://h/a/b"}]}`,
+		`{"SdkAppId":1400000000,"RoomId":"1","AgentParams":{"UserId":"r","UserSig":"s"},"WithTranscoding":1,` +
+			`"AudioParams":{"AudioEncode":{"SampleRate":48000,"Channel":2,"BitRate":64}},"VideoParams":{"VideoEncode":{"Width":64,"Height":64},` +
+			`"BackgroundImageUrl":"http://a/bg.png","BackgroundRenderMode":1,"WaterMarkList":[{"WaterMarkImage":{"WaterMarkUrl":"https://a/w","Width":8,"Height":8}}]},` +
+			`"PublishCdnParams":[{"PublishCdnUrl":"rtmp://h/a/b"}]}`,
 		`{"SdkAppId":1400000000,"TaskId":"t","SequenceNumber":3,"WithTranscoding":1,"PublishCdnParams":[]}`,
 		`{"SdkAppId":1,"RoomId":"1","PublishCdnParams":[{"PublishCdnUrl":"rtmp://[::1]:0/a/b"}]}`,
 		`[]`, `{"AudioParams":null}`,

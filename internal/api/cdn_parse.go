@@ -146,15 +146,15 @@ func parseAudioLists(ap *cdnAudioParams, mainRoom string) (in, out []string, err
 // parseCdnLayout validates VideoParams' layout and background.
 func parseCdnLayout(vp *cdnVideoParams, mainRoom string) (CdnLayout, error) {
 	l := CdnLayout{Mode: 1}
-	if vp.BackgroundImageUrl != nil && *vp.BackgroundImageUrl != "" {
-		return l, Errorf(CodeUnsupportedOperation, "VideoParams.BackgroundImageUrl is not supported: use BackGroundColor.")
-	}
-	if present(vp.WaterMarkList) && string(vp.WaterMarkList) != "[]" {
-		return l, Errorf(CodeUnsupportedOperation, "VideoParams.WaterMarkList is not supported.")
-	}
-	if _, err := pick("VideoParams.BackgroundRenderMode", vp.BackgroundRenderMode, 0, 0, 4); err != nil {
+	// The images are parsed as a mixed recording's (recording_image.go).
+	var img MixLayoutRequest
+	if err := parseImages(imageFields{
+		prefix: "VideoParams", bgMode: "BackgroundRenderMode",
+		bgURL: vp.BackgroundImageUrl, bgRender: vp.BackgroundRenderMode, waterMarks: vp.WaterMarkList,
+	}, &img); err != nil {
 		return l, err
 	}
+	l.BackgroundImageURL, l.BackgroundImageRenderMode, l.Watermarks = img.BackgroundImageURL, img.BackgroundImageRenderMode, img.Watermarks
 	if c := vp.BackGroundColor; c != nil && *c != "" {
 		hexs, ok := strings.CutPrefix(strings.ToLower(*c), "0x")
 		if !ok {
@@ -225,13 +225,14 @@ func parseCdnLayout(vp *cdnVideoParams, mainRoom string) (CdnLayout, error) {
 		if _, err := pick(name+".BackgroundRenderMode", w.BackgroundRenderMode, 0, 0, 4); err != nil {
 			return l, err
 		}
-		for _, s := range []struct {
-			field string
-			v     *string
-		}{{"BackgroundImageUrl", w.BackgroundImageUrl}, {"TransparentUrl", w.TransparentUrl}} {
-			if s.v != nil && *s.v != "" {
-				return l, Errorf(CodeUnsupportedOperation, "%s.%s is not supported.", name, s.field)
+		if u := w.BackgroundImageUrl; u != nil && *u != "" { // the window's placeholder
+			if err := checkImageURL(name+".BackgroundImageUrl", *u); err != nil {
+				return l, err
 			}
+			win.Placeholder = *u
+		}
+		if w.TransparentUrl != nil && *w.TransparentUrl != "" {
+			return l, Errorf(CodeUnsupportedOperation, "%s.TransparentUrl is not supported.", name)
 		}
 		if present(w.CustomCrop) {
 			return l, Errorf(CodeUnsupportedOperation, "%s.CustomCrop is not supported.", name)

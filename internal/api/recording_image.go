@@ -77,34 +77,55 @@ func checkImageURL(field, raw string) error {
 // BackgroundImageRenderMode, DefaultSubBackgroundImage and WaterMarkList
 // into l (a window's SubBackgroundImage is parsed with the window).
 func parseLayoutImages(p *mixLayoutParams, l *MixLayoutRequest) error {
+	return parseImages(imageFields{
+		prefix: "MixLayoutParams", bgMode: "BackgroundImageRenderMode",
+		bgURL: p.BackgroundImageUrl, bgRender: p.BackgroundImageRenderMode,
+		placeholder: p.DefaultSubBackgroundImage, waterMarks: p.WaterMarkList,
+	}, l)
+}
+
+// imageFields are the image fields of a layout: MixLayoutParams' for
+// recordings, VideoParams' for relays (cdn_parse.go), which name the
+// background's render mode differently and have no default placeholder.
+type imageFields struct {
+	prefix, bgMode string // the object's name; the render mode field's
+	bgURL          *string
+	bgRender       *uint64
+	placeholder    *string
+	waterMarks     json.RawMessage
+}
+
+// parseImages validates the image fields f into l's images.
+func parseImages(f imageFields, l *MixLayoutRequest) error {
 	var err error
-	if l.BackgroundImageRenderMode, err = pick("MixLayoutParams.BackgroundImageRenderMode", p.BackgroundImageRenderMode, 0, 0, 4); err != nil {
+	if l.BackgroundImageRenderMode, err = pick(f.prefix+"."+f.bgMode, f.bgRender, 0, 0, 4); err != nil {
 		return err
 	}
-	if u := p.BackgroundImageUrl; u != nil && *u != "" {
-		if err := checkImageURL("MixLayoutParams.BackgroundImageUrl", *u); err != nil {
+	if u := f.bgURL; u != nil && *u != "" {
+		if err := checkImageURL(f.prefix+".BackgroundImageUrl", *u); err != nil {
 			return err
 		}
 		l.BackgroundImageURL = *u
 	}
-	if u := p.DefaultSubBackgroundImage; u != nil && *u != "" {
-		if err := checkImageURL("MixLayoutParams.DefaultSubBackgroundImage", *u); err != nil {
+	if u := f.placeholder; u != nil && *u != "" {
+		if err := checkImageURL(f.prefix+".DefaultSubBackgroundImage", *u); err != nil {
 			return err
 		}
 		l.Placeholder = *u
 	}
-	if !present(p.WaterMarkList) {
+	if !present(f.waterMarks) {
 		return nil
 	}
 	var list []waterMark
-	if err := decodeNested(p.WaterMarkList, "MixLayoutParams.WaterMarkList", &list); err != nil {
+	if err := decodeNested(f.waterMarks, f.prefix+".WaterMarkList", &list); err != nil {
 		return err
 	}
 	if len(list) > MaxMixWatermarks {
-		return Errorf(CodeOutOfRange, "MixLayoutParams.WaterMarkList holds %d entries, at most %d.", len(list), MaxMixWatermarks)
+		return Errorf(CodeOutOfRange, "%s.WaterMarkList holds %d entries, at most %d.", f.prefix, len(list), MaxMixWatermarks)
 	}
+	prefix := f.prefix
 	for i, wm := range list {
-		name := func(f string) string { return "MixLayoutParams.WaterMarkList[" + strconv.Itoa(i) + "]." + f }
+		name := func(f string) string { return prefix + ".WaterMarkList[" + strconv.Itoa(i) + "]." + f }
 		typ, err := pick(name("WaterMarkType"), wm.WaterMarkType, WatermarkImage, 0, WatermarkTimestamp)
 		if err != nil {
 			return err

@@ -41,6 +41,11 @@ type PushParams struct {
 	// OnState, if set, hears every state change of a target (its URL or
 	// feed name), with the failure of a PushFailed; it must not block.
 	OnState func(target string, st PushState, failure string)
+	// Record is the caller's description of the task, kept with the
+	// task's state on disk so that a restarted server can resume it
+	// (cdnpersist.go); ResumeID, if set, is the id of the task resumed.
+	Record   []byte
+	ResumeID string
 }
 
 // Feed is a target that is not an RTMP URL: it consumes the relay's
@@ -135,6 +140,8 @@ type pushSet struct {
 	encoded bool          // an encoder has started (later ones restart the pushers)
 	started bool          // the task was created: pushers run
 	ending  bool
+	record  []byte // PushParams.Record, replaced by SetRelayRecord
+	images  []ImageFailure
 }
 
 // pushTarget is one RTMP URL and its pusher goroutine.
@@ -159,7 +166,7 @@ type pushTarget struct {
 }
 
 func newPushSet(t *Task, p PushParams) *pushSet {
-	s := &pushSet{t: t, video: p.Video, onState: p.OnState}
+	s := &pushSet{t: t, video: p.Video, onState: p.OnState, record: p.Record}
 	for _, u := range p.URLs {
 		s.targets = append(s.targets, s.newTarget(u))
 	}
@@ -589,7 +596,11 @@ func (m *mixer) startPushEncoder() bool {
 		extra = 1
 	}
 	push := m.t.push
-	proc, err := launchMix(m.t.svc.cfg.FFmpeg, pushEncoderArgs(m.p, m.out.video()), mixIO{extra: extra, stdout: push.copyFrom})
+	args := pushEncoderArgs(m.p, m.out.video())
+	if m.cp.active {
+		args = pushCopyArgs(m.p) // cdncopy.go
+	}
+	proc, err := launchMix(m.t.svc.cfg.FFmpeg, args, mixIO{extra: extra, stdout: push.copyFrom})
 	if err != nil {
 		return m.failed("encoder", &m.enc, err)
 	}

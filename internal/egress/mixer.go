@@ -71,6 +71,7 @@ func pcmBytes(d time.Duration) int {
 // mixInput is one track of the mix.
 type mixInput struct {
 	video bool
+	h264  bool // a pass-through copies it (cdncopy.go)
 	user  trtc.UserID
 	sub   bool
 
@@ -141,6 +142,9 @@ type mixer struct {
 	// holders are placeholder frames by image and cell shape, nil while
 	// one is being made (guarded by mu).
 	holders map[holderKey][]byte
+
+	// cp is the pass-through copy of H.264 (cdncopy.go).
+	cp copyState
 }
 
 func newMixer(t *Task, p MixParams) *mixer {
@@ -155,6 +159,7 @@ func newMixer(t *Task, p MixParams) *mixer {
 		quit:  make(chan struct{}), done: make(chan struct{}),
 		fails: map[string]int{}, solid: map[[5]int][]byte{},
 	}
+	m.cp.pass = p.PassThrough
 	m.startImages()
 	return m
 }
@@ -183,7 +188,7 @@ func (m *mixer) add(r *trackRec) {
 	if m == nil {
 		return
 	}
-	in := &mixInput{video: r.video, user: r.user, sub: r.stream == room.StreamSub}
+	in := &mixInput{video: r.video, h264: r.video && r.frames.h264, user: r.user, sub: r.stream == room.StreamSub}
 	m.mu.Lock()
 	m.byRec[r] = in
 	if in.video {
@@ -380,7 +385,8 @@ func (m *mixer) step(k int64) bool {
 	fps := int64(m.p.Fps)
 	samples := int((k+1)*mixRate/fps - k*mixRate/fps)
 	m.reconfigure()
-	if m.out.video() && m.comp != nil {
+	copying := m.t.push != nil && m.copyMode() // cdncopy.go
+	if m.out.video() && m.comp != nil && !copying {
 		all := true
 		for i, pc := range m.compCells {
 			f, ok := m.cellFrame(pc)
@@ -410,6 +416,19 @@ func (m *mixer) step(k int64) bool {
 				break
 			}
 		}
+	}
+	if copying {
+		running, ok := m.copyStep()
+		b := make([]byte, samples*mixFrameLen)
+		m.mixed.pull(b)
+		if !ok || !running {
+			return ok
+		}
+		if err := writePipe(m.enc.input(1), b, m.t.svc.cfg.StallTimeout); err != nil {
+			m.restartCopy()
+			return m.failed("encoder", &m.enc, err)
+		}
+		return true
 	}
 	if m.enc == nil {
 		if !m.startEncoder() {
@@ -488,6 +507,9 @@ func (m *mixer) reconfigure() {
 		return
 	}
 	vc, ac := m.vChanged || (m.comp == nil && len(m.cells) > 0), m.aChanged || (m.amix == nil && len(m.audios) > 0)
+	if m.t.push != nil && m.copyInputLocked() != nil {
+		vc = false // a pass-through copy composites nothing (cdncopy.go)
+	}
 	m.vChanged, m.aChanged = false, false
 	cells := slices.Clone(m.cells)
 	audios := slices.Clone(m.audios)

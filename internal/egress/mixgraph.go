@@ -24,6 +24,9 @@ type MixParams struct {
 	// FillBlack is RecordParams.FillType 1: a muted video shows black
 	// instead of its last frame.
 	FillBlack bool
+	// PassThrough: a relay of one user (WithTranscoding 0), whose H.264
+	// is copied rather than re-encoded (cdncopy.go).
+	PassThrough bool
 }
 
 // mixRate is the sample rate and channel count of the PCM exchanged

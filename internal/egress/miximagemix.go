@@ -22,6 +22,11 @@ func (m *mixer) startImages() {
 		m.changed = time.Now()
 		m.mu.Unlock()
 	}, func(url string, err error) {
+		if m.t.push != nil { // a relay: DescribePublishCdnStream reports it (cdnimage.go)
+			m.t.svc.log.Warn("CDN relay image not used", "task", m.t.id, "url", redactURL(url), "err", err)
+			m.t.push.imageFailed(url, err)
+			return
+		}
 		m.t.svc.log.Warn("mixed recording image not used", "task", m.t.id, "url", url, "err", err)
 		m.t.svc.emit(m.t, EventDownloadImage, map[string]any{"Url": url})
 	})

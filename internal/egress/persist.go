@@ -33,6 +33,8 @@ type taskRecord struct {
 	// Vod: the files go to VOD; a restarted server commits what a crash
 	// left (vod.go).
 	Vod bool `json:"vod,omitempty"`
+	// Relay is a relay task's PushParams.Record (cdnpersist.go).
+	Relay json.RawMessage `json:"relay,omitempty"`
 }
 
 // saveState writes the task's record atomically (temporary file, rename).
@@ -40,7 +42,7 @@ func (t *Task) saveState(status Status, leaveCode int) error {
 	rec := taskRecord{
 		TaskID: t.id, App: uint32(t.p.Room.App), RoomNum: t.p.Room.Num, RoomStr: t.p.Room.Str,
 		UserID: string(t.p.UserID), Status: status.String(), LeaveCode: leaveCode,
-		Retention: int64(t.p.Retention / time.Second), Vod: t.p.Vod,
+		Retention: int64(t.p.Retention / time.Second), Vod: t.p.Vod, Relay: t.push.savedRecord(),
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {

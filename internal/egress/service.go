@@ -171,6 +171,13 @@ func (s *Service) Create(p TaskParams) (string, error) {
 		}
 	}
 	id := newTaskID()
+	if p.Push != nil && p.Push.ResumeID != "" {
+		if s.tasks[p.Push.ResumeID] != nil {
+			s.mu.Unlock()
+			return "", ErrTaskExists
+		}
+		id = p.Push.ResumeID
+	}
 	t := &Task{
 		svc: s, id: id, p: p, status: StatusIdle,
 		dir:   filepath.Join(s.cfg.Dir, fmt.Sprint(uint32(p.Room.App)), id),

@@ -237,6 +237,9 @@ func (r *trackRec) handle(b []byte) {
 }
 
 func (r *trackRec) writeVideo(frame []byte, ext int64) {
+	if r.task.push != nil && r.task.mix.copyVideo(r, frame, ext) {
+		return // copied, not decoded (cdncopy.go)
+	}
 	if r.task.mix != nil && !r.mixFresh() {
 		return // not shown in the mix, or its decoder is being replaced (mixtask.go)
 	}

@@ -43,6 +43,11 @@ type relayTask struct {
 	seqSet bool
 	// owner is the SDK user that started the task ("" for the REST API).
 	owner trtc.UserID
+	// resumed: the task was started again after a server restart;
+	// lost, if set, says why a task a restart interrupted was not
+	// (cdn_resume.go).
+	resumed bool
+	lost    string
 }
 
 // newRelay builds the relay service and registers its REST actions.
@@ -71,6 +76,13 @@ func (r *relayService) StartCdn(_ context.Context, req api.CdnRequest) (string, 
 
 // start runs a validated, authorized request.
 func (r *relayService) start(req api.CdnRequest, owner trtc.UserID) (string, error) {
+	return r.launch(&relayTask{app: req.Room.App, req: req, owner: owner}, "")
+}
+
+// launch runs task t: a new one, or one a restart interrupted under its
+// old id resume (cdn_resume.go).
+func (r *relayService) launch(t *relayTask, resume string) (string, error) {
+	req, owner := t.req, t.owner
 	mix := relayMix(req)
 	if err := r.checkLayout(mix); err != nil {
 		return "", err
@@ -83,7 +95,12 @@ func (r *relayService) start(req api.CdnRequest, owner trtc.UserID) (string, err
 	if !req.Encode.Video {
 		streams = egress.StreamAudioOnly
 	}
-	push := &egress.PushParams{URLs: req.URLs, Video: req.Encode.Video, Feeds: r.feeds(req, mix)}
+	record, err := t.record()
+	if err != nil {
+		return "", api.Errorf(api.CodeInternalError, "%v", err)
+	}
+	push := &egress.PushParams{URLs: req.URLs, Video: req.Encode.Video, Feeds: r.feeds(req, mix),
+		Record: record, ResumeID: resume}
 	var id string
 	if owner != "" { // an SDK's task: its member hears the targets' states (cdn_sdk.go)
 		ready := make(chan struct{})
@@ -108,11 +125,11 @@ func (r *relayService) start(req api.CdnRequest, owner trtc.UserID) (string, err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for old, t := range r.tasks { // forget tasks past their retention
-		if _, err := r.rec.Describe(t.app, old); errors.Is(err, egress.ErrTaskNotFound) {
+		if _, err := r.rec.Describe(t.app, old); t.lost == "" && errors.Is(err, egress.ErrTaskNotFound) {
 			delete(r.tasks, old)
 		}
 	}
-	r.tasks[id] = &relayTask{app: req.Room.App, req: req, owner: owner}
+	r.tasks[id] = t
 	return id, nil
 }
 
@@ -143,6 +160,7 @@ func relayMix(req api.CdnRequest) egress.MixParams {
 		p.Width, p.Height, p.Fps, p.Gop, p.VideoBitRate = e.Width, e.Height, e.Fps, e.Gop, kbps*1000
 	}
 	p.Layout = relayLayout(req)
+	p.PassThrough = req.Single != nil // H.264 is copied (egress cdncopy.go)
 	return p
 }
 
@@ -155,7 +173,12 @@ func relayLayout(req api.CdnRequest) egress.MixLayout {
 		}}}
 	}
 	l := req.Layout
-	out := egress.MixLayout{Mode: l.Mode, Background: l.Background, Fit: fits[l.Fit]}
+	out := egress.MixLayout{Mode: l.Mode, Background: l.Background, Fit: fits[l.Fit],
+		BackgroundImage: l.BackgroundImageURL,
+		BackgroundFit:   []egress.Fit{egress.FitCrop, egress.FitPad, egress.FitBlack, egress.FitStretch, egress.FitStretch}[l.BackgroundImageRenderMode]}
+	for _, w := range l.Watermarks {
+		out.Watermarks = append(out.Watermarks, egress.MixWatermark{URL: w.URL, Left: w.Left, Top: w.Top, Width: w.Width, Height: w.Height})
+	}
 	if l.MaxVideoUser != nil {
 		out.MaxResolutionUser, out.MaxResolutionSub = trtc.UserID(l.MaxVideoUser.UserID), l.MaxVideoUser.Sub
 	}
@@ -163,6 +186,7 @@ func relayLayout(req api.CdnRequest) egress.MixLayout {
 		out.Windows = append(out.Windows, egress.MixWindow{
 			Top: w.Top, Left: w.Left, Width: w.Width, Height: w.Height,
 			UserID: w.Stream.UserID, Sub: w.Stream.Sub, Layer: w.ZOrder, Fit: fits[w.Fit],
+			Placeholder: w.Placeholder,
 		})
 	}
 	return out
@@ -245,6 +269,9 @@ func (r *relayService) UpdateCdn(_ context.Context, u api.CdnUpdate) error {
 		return err
 	}
 	if req.Encode.Video {
+		if err := r.rec.SetPassThrough(u.App, u.TaskID, mix.PassThrough); err != nil {
+			return relayError(err)
+		}
 		if err := r.rec.SetLayout(u.App, u.TaskID, mix.Layout); err != nil {
 			return relayError(err)
 		}
@@ -256,13 +283,23 @@ func (r *relayService) UpdateCdn(_ context.Context, u api.CdnUpdate) error {
 		return relayError(err)
 	}
 	t.req, t.seq, t.seqSet = req, u.Sequence, true
+	if rec, err := t.record(); err == nil {
+		err = r.rec.SetRelayRecord(u.App, u.TaskID, rec)
+		if err != nil && !errors.Is(err, egress.ErrTaskNotFound) {
+			r.log.Warn("relay task state not saved", "task", u.TaskID, "err", err)
+		}
+	}
 	return nil
 }
 
 // StopCdn implements api.Relay.
 func (r *relayService) StopCdn(_ context.Context, app trtc.SDKAppID, id string) error {
-	if _, err := r.task(app, id); err != nil {
+	t, err := r.task(app, id)
+	if err != nil {
 		return err
+	}
+	if t.lost != "" {
+		return api.Errorf(api.CodeResourceNotFound, "The relay task ended when the server restarted: %s", t.lost)
 	}
 	if err := r.rec.Delete(app, id); err != nil {
 		return relayError(err)
@@ -276,6 +313,11 @@ func (r *relayService) DescribeCdn(_ context.Context, app trtc.SDKAppID, id stri
 	if err != nil {
 		return api.CdnTask{}, err
 	}
+	if t.lost != "" {
+		return api.CdnTask{TaskID: id, Status: egress.StatusExited.String(), SequenceNumber: t.seq,
+			PublishCdn: []api.CdnTarget{}, ImageErrors: []api.CdnImageError{},
+			Message: "the task ended when the server restarted: " + t.lost}, nil
+	}
 	info, err := r.rec.Describe(app, id)
 	if err != nil {
 		r.forget(id)
@@ -285,10 +327,17 @@ func (r *relayService) DescribeCdn(_ context.Context, app trtc.SDKAppID, id stri
 	if err != nil {
 		return api.CdnTask{}, relayError(err)
 	}
+	images, err := r.rec.ImageFailures(app, id)
+	if err != nil {
+		return api.CdnTask{}, relayError(err)
+	}
 	r.mu.Lock()
 	out := api.CdnTask{TaskID: id, Status: info.Status.String(), SequenceNumber: t.seq, PublishCdn: []api.CdnTarget{},
-		Restarts: info.Restarts}
+		Restarts: info.Restarts, ImageErrors: []api.CdnImageError{}, Resumed: t.resumed}
 	r.mu.Unlock()
+	for _, f := range images {
+		out.ImageErrors = append(out.ImageErrors, api.CdnImageError{URL: f.URL, Error: f.Error})
+	}
 	for _, pt := range targets {
 		out.PublishCdn = append(out.PublishCdn, api.CdnTarget{PublishCdnUrl: pt.URL, State: int(pt.State),
 			StateName: pt.State.String(), Attempts: pt.Attempts, Failures: pt.Failures, LastError: pt.LastError})

@@ -195,6 +195,7 @@ func (s *Server) Start() error {
 	s.serveErr = make(chan error, 1)
 	s.startCluster() // cluster.go: register (the listener already accepts)
 	go func() { s.serveErr <- s.httpSrv.Serve(ln) }()
+	s.cdn.resume() // cdn_resume.go: relay tasks a restart interrupted (feedback robots need the address)
 	return nil
 }
 
