@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,19 +25,7 @@ import (
 func TestCdnRelaySurvivesRestart(t *testing.T) {
 	bin := buildServer(t)
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "rtcengine.yaml")
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-udp_port: 0
-data_dir: %s
-apps:
-  - sdkappid: %d
-    sdk_secret: %s
-    api_secret_id: %s
-    api_secret_key: %s
-`, filepath.Join(dir, "data"), appID, appSecret, secretID, secretKey)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := childConfig(t, dir, "", "")
 	const room = 7831
 	srv := startChild(t, bin, cfgFile)
 	publisher := func(addr string) *mixPublisher {

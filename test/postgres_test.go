@@ -2,8 +2,6 @@ package test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -30,26 +28,12 @@ func TestPostgresNodeKilled(t *testing.T) {
 	rcv := newHookReceiver(t, func(int) int { return 500 })
 	bin := buildServer(t)
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "rtcengine.yaml")
-	yaml := fmt.Sprintf(`listen: 127.0.0.1:0
-udp_port: 0
-data_dir: %s
-postgres: %q
-apps:
-  - sdkappid: %d
-    sdk_secret: %s
-    api_secret_id: %s
-    api_secret_key: %s
-    webhook_url: %s
-    webhook_key: %s
+	cfgFile := childConfig(t, dir, rcv.URL(), fmt.Sprintf(`postgres: %q
 webhook:
   timeout: 1s
   retry_interval: 20ms
   retry_window: 1h
-`, filepath.Join(dir, "data"), dsn, appID, appSecret, secretID, secretKey, rcv.URL(), hookKey)
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, dsn))
 	start := uint64(time.Now().Unix())
 	a := startChild(t, bin, cfgFile)
 	b := NewEnv(t, withWebhook(rcv.URL(), func(w *config.Webhook) {

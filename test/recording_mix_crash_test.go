@@ -26,21 +26,7 @@ func TestRecordingMixedSurvivesSIGKILL(t *testing.T) {
 	rcv := newHookReceiver(t, nil)
 	bin := buildServer(t)
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "rtcengine.yaml")
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-udp_port: 0
-data_dir: %s
-apps:
-  - sdkappid: %d
-    sdk_secret: %s
-    api_secret_id: %s
-    api_secret_key: %s
-    webhook_url: %s
-    webhook_key: %s
-`, filepath.Join(dir, "data"), appID, appSecret, secretID, secretKey, rcv.URL(), hookKey)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := childConfig(t, dir, rcv.URL(), "")
 	srv := startChild(t, bin, cfgFile)
 	const room = 7714
 	red := &mixPublisher{c: joinAt(t, srv.addr, "red", room), key: solidVP8(t, "red"), tone: sineOpus(t, 440)}

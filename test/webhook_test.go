@@ -455,6 +455,31 @@ type child struct {
 	done   chan error
 }
 
+// childConfig writes dir/rtcengine.yaml for a server binary of the tests:
+// loopback, any ports, data under dir/data, the test app with webhooks to
+// hookURL when it is not empty, then the extra top-level YAML. It returns
+// the file's path.
+func childConfig(t *testing.T, dir, hookURL, extra string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+udp_port: 0
+data_dir: %s
+apps:
+  - sdkappid: %d
+    sdk_secret: %s
+    api_secret_id: %s
+    api_secret_key: %s
+`, filepath.Join(dir, "data"), appID, appSecret, secretID, secretKey)
+	if hookURL != "" {
+		cfg += fmt.Sprintf("    webhook_url: %s\n    webhook_key: %s\n", hookURL, hookKey)
+	}
+	cfgFile := filepath.Join(dir, "rtcengine.yaml")
+	if err := os.WriteFile(cfgFile, []byte(cfg+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgFile
+}
+
 // startChild runs the server binary on a config file and waits for its
 // banner to learn the address.
 func startChild(t *testing.T, bin, cfgFile string) *child {
@@ -562,25 +587,11 @@ func TestWebhookSurvivesSIGKILL(t *testing.T) {
 	rcv := newHookReceiver(t, func(int) int { return 500 })
 	bin := buildServer(t)
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "rtcengine.yaml")
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-udp_port: 0
-data_dir: %s
-apps:
-  - sdkappid: %d
-    sdk_secret: %s
-    api_secret_id: %s
-    api_secret_key: %s
-    webhook_url: %s
-    webhook_key: %s
-webhook:
+	cfgFile := childConfig(t, dir, rcv.URL(), `webhook:
   timeout: 2s
   retry_interval: 20ms
   retry_window: 1h
-`, filepath.Join(dir, "data"), appID, appSecret, secretID, secretKey, rcv.URL(), hookKey)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 
 	first := startChild(t, bin, cfgFile)
 	alice := joinAt(t, first.addr, "alice", 8800)
