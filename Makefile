@@ -6,7 +6,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 # Fuzzing budget in iterations, not seconds: a time budget can end while an
 # input runs and fail with "context deadline exceeded".
-FUZZTIME ?= 50000x
+FUZZTIME ?= 20000x
 
 .PHONY: test deps build vet unit race fuzz run short web web-check bench-web soak
 

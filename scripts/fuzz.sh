@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every Fuzz* target in the module briefly: $1 is a -fuzztime (default 50000x iterations).
+# Runs every Fuzz* target in the module briefly: $1 is a -fuzztime (default 20000x iterations; `make fuzz FUZZTIME=1m` for a longer run).
 # One worker per target keeps a busy CI machine from tripping the fuzzer's
 # hung-worker detection; on failure the fuzzer's output is shown (a real
 # finding is also saved under the package's testdata/fuzz/).
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
-t=${1:-50000x}
+t=${1:-20000x}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 start=$SECONDS
