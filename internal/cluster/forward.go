@@ -165,28 +165,42 @@ func (n *Node) forward(ctx context.Context, owner NodeInfo, call roomCall) error
 	return fmt.Errorf("%w: %.200s", ErrOwnerFailed, ans.Msg)
 }
 
+// answerCall writes an internal call's answer.
+func answerCall(w http.ResponseWriter, status int, kind, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(callAnswer{Error: kind, Msg: msg})
+}
+
+// readCall reads the body of an internal call of at most limit bytes and
+// checks its signature. It has answered (405, 413 or 401, the last logged
+// and counted) when it returns false.
+func (n *Node) readCall(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		answerCall(w, http.StatusMethodNotAllowed, "bad_request", "POST only")
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil || len(body) > limit {
+		answerCall(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("body unreadable or larger than %d bytes", limit))
+		return nil, false
+	}
+	if err := n.verify.verify(r, body, n.cfg.Now()); err != nil {
+		n.metrics.rejected.WithLabelValues("call").Inc()
+		n.log.Warn("cluster: refused an internal call", "remote", r.RemoteAddr, "peer", r.Header.Get(headerNode), "err", err)
+		answerCall(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
 // Handler serves internal calls for the rooms this node owns, carried out
 // by local. Unsigned, forged, stale or replayed calls are refused and logged.
 func (n *Node) Handler(local RoomActions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answer := func(status int, kind, msg string) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_ = json.NewEncoder(w).Encode(callAnswer{Error: kind, Msg: msg})
-		}
-		if r.Method != http.MethodPost {
-			answer(http.StatusMethodNotAllowed, "bad_request", "POST only")
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxCallBytes+1))
-		if err != nil || len(body) > maxCallBytes {
-			answer(http.StatusRequestEntityTooLarge, "bad_request", "body unreadable or larger than 64 KiB")
-			return
-		}
-		if err := n.verify.verify(r, body, n.cfg.Now()); err != nil {
-			n.metrics.rejected.WithLabelValues("call").Inc()
-			n.log.Warn("cluster: refused an internal call", "remote", r.RemoteAddr, "peer", r.Header.Get(headerNode), "err", err)
-			answer(http.StatusUnauthorized, "unauthorized", err.Error())
+		answer := func(status int, kind, msg string) { answerCall(w, status, kind, msg) }
+		body, ok := n.readCall(w, r, maxCallBytes)
+		if !ok {
 			return
 		}
 		call, key, users, err := decodeCall(body)

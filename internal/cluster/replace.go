@@ -97,28 +97,13 @@ func (n *Node) replaceOn(ctx context.Context, node NodeInfo, key trtc.RoomKey, u
 // replayed calls are refused with 401 and logged.
 func (n *Node) ReplaceHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answer := func(status int, kind, msg string) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_ = json.NewEncoder(w).Encode(callAnswer{Error: kind, Msg: msg})
-		}
+		answer := func(status int, kind, msg string) { answerCall(w, status, kind, msg) }
 		if n.edge == nil {
 			answer(http.StatusNotFound, "bad_request", "LIVE rooms across nodes are off on this node")
 			return
 		}
-		if r.Method != http.MethodPost {
-			answer(http.StatusMethodNotAllowed, "bad_request", "POST only")
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxReplaceBytes+1))
-		if err != nil || len(body) > maxReplaceBytes {
-			answer(http.StatusRequestEntityTooLarge, "bad_request", "body unreadable or larger than 1 KiB")
-			return
-		}
-		if err := n.verify.verify(r, body, n.cfg.Now()); err != nil {
-			n.metrics.rejected.WithLabelValues("call").Inc()
-			n.log.Warn("cluster: refused an internal call", "remote", r.RemoteAddr, "peer", r.Header.Get(headerNode), "err", err)
-			answer(http.StatusUnauthorized, "unauthorized", err.Error())
+		body, ok := n.readCall(w, r, maxReplaceBytes)
+		if !ok {
 			return
 		}
 		key, user, session, err := decodeReplace(body)
