@@ -61,8 +61,11 @@ func TestSpeedTest(t *testing.T) {
 	n.Loss(10, Both)
 	lossy := speedTest(t, srv, "lossy", 1000, 1000)
 	n.Loss(0, Both)
+	// About 200 probes a direction: 10 % loss measures 0.10 ± 0.02 (one
+	// standard deviation); the bounds are 3.5 of them, so that chance alone
+	// fails this about once in 2,000 runs.
 	for _, l := range []float64{lossy.UpLostRate, lossy.DownLostRate} {
-		if l < 0.05 || l > 0.16 {
+		if l < 0.03 || l > 0.175 {
 			t.Errorf("10%% loss measured as %.3f", l)
 		}
 	}
