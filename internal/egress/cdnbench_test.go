@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -26,10 +24,7 @@ import (
 //
 //	go test -run X -bench CdnCPU -benchtime 1x ./internal/egress/
 func BenchmarkCdnCPU(b *testing.B) {
-	secs := 20
-	if v, err := strconv.Atoi(os.Getenv("MIXBENCH_SECONDS")); err == nil && v > 0 {
-		secs = v
-	}
+	secs := mixBenchSeconds()
 	frames, tone := benchClip(b), benchTone(b)
 	for range b.N {
 		self, children := benchCdn(b, 2, time.Duration(secs)*time.Second, frames, tone)

@@ -20,6 +20,15 @@ import (
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
+// mixBenchSeconds is the length of the mixing benchmarks' runs:
+// MIXBENCH_SECONDS, default 20.
+func mixBenchSeconds() int {
+	if v, err := strconv.Atoi(os.Getenv("MIXBENCH_SECONDS")); err == nil && v > 0 {
+		return v
+	}
+	return 20
+}
+
 // BenchmarkMixCPU measures what one 720p mixed recording costs: N
 // publishers of 640x360 VP8 (a moving test pattern, 15 fps, 600 kbit/s)
 // and Opus, mixed in nine-grid on a 1280x720 canvas at 15 fps, encoded to
@@ -29,10 +38,7 @@ import (
 //
 //	go test -run X -bench MixCPU -benchtime 1x ./internal/egress/
 func BenchmarkMixCPU(b *testing.B) {
-	secs := 20
-	if v, err := strconv.Atoi(os.Getenv("MIXBENCH_SECONDS")); err == nil && v > 0 {
-		secs = v
-	}
+	secs := mixBenchSeconds()
 	frames := benchClip(b)
 	tone := benchTone(b)
 	for _, n := range []int{2, 4} {

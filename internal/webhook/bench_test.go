@@ -81,6 +81,12 @@ func BenchmarkAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchAppend(b, s)
+}
+
+// benchAppend appends b.N events to s one at a time, then closes s
+// without waiting for deliveries.
+func benchAppend(b *testing.B, s *Service) {
 	defer func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

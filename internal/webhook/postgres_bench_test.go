@@ -96,17 +96,7 @@ func BenchmarkPostgresAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		s.Close(ctx)
-	}()
-	b.ResetTimer()
-	for i := range b.N {
-		if err := s.Append(testEvent(app1, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchAppend(b, s)
 }
 
 // BenchmarkPostgresDrain measures delivery alone: b.N events of one app
