@@ -79,10 +79,15 @@ func runPhaseFor(bob *Client, p *Publisher, mark byte, name string, n int, set f
 
 // settle ends the impairment and waits until a frame of a new phase
 // arrives, so that every earlier frame had its chance.
-func settle(t testing.TB, n *Net, s *Sink, p *Publisher) {
+func settle(t testing.TB, n *Net, s *Sink, p *Publisher) { settleAs(t, n, s, p, 'Z') }
+
+// settleAs is settle with the new phase marked mark. Frames are emitted
+// in order, so a frame of the new phase arriving means that every earlier
+// one was either repaired or given up.
+func settleAs(t testing.TB, n *Net, s *Sink, p *Publisher, mark byte) {
 	n.Loss(0, Both)
-	p.Phase('Z')
-	waitUntil(t, waitTimeout, "media after the impairment", func() bool { return len(s.Video('Z')) > 0 })
+	p.Phase(mark)
+	waitUntil(t, waitTimeout, "media after the impairment", func() bool { return len(s.Video(mark)) > 0 })
 }
 
 // startCall starts a server in a new namespace, a publisher (alice) next
@@ -105,19 +110,33 @@ func startCall(t testing.TB, room uint32, o PublishOptions) (*Net, *Server, *Pub
 // and 50 % of the UDP datagrams in both directions (nftables). NACK and
 // retransmission deliver at least 99 % of the video frames whole up to
 // 30 %; at 50 % audio keeps coming (no silence of half a second; audio is
-// not retransmitted) and at least 90 % of the video frames still arrive. Bob's OnNetworkQuality rates alice worse as the loss grows.
+// not retransmitted) and at least 75 % of the video frames still arrive.
+// Bob's OnNetworkQuality rates alice worse as the loss grows.
+//
+// Each phase ends with the loss lifted until a frame sent after it
+// arrives, so that a phase's last frames are repaired under that phase's
+// loss and not the next one's (at 50 % a NACK round trip succeeds one time
+// in four, and a frame of the 30 % phase caught by the change to 50 % was
+// given up one run in ten).
+//
+// The 50 % bound comes from the statistics: a lost packet gets ~15
+// requests in the 400 ms the SDK waits (rtc/media_api.go), each repairing
+// it with probability ¼, so ~1.3 % of the ~90 lost packets of a phase are
+// given up, ~1.2 per phase, and each costs the frames up to the next
+// keyframe (1–10, KeyEvery 10). Losing a quarter of the frames takes ~8
+// give-ups, which a Poisson(1.2) count reaches about once in 10⁵ runs.
 func TestRandomLoss(t *testing.T) {
 	n, _, p, bob, s := startCall(t, 8101, PublishOptions{FPS: 30, FrameSize: 1000, KeyEvery: 10})
 	clean := runPhase(bob, p, 'C', "clean", func() {})
 	var phases []*phaseResult
 	for _, l := range []struct {
-		pct  int
-		mark byte
-	}{{10, '1'}, {30, '3'}, {50, '5'}} {
+		pct       int
+		mark, gap byte
+	}{{10, '1', 'a'}, {30, '3', 'b'}, {50, '5', 'c'}} {
 		phases = append(phases, runPhaseFor(bob, p, l.mark, map[int]string{10: "loss 10%", 30: "loss 30%", 50: "loss 50%"}[l.pct], 3,
 			func() { n.Loss(l.pct, Both) }))
+		settleAs(t, n, s, p, l.gap)
 	}
-	settle(t, n, s, p)
 
 	clean.measure(s, p)
 	clean.log(t)
@@ -137,7 +156,7 @@ func TestRandomLoss(t *testing.T) {
 	if l50.audioGap >= 500*time.Millisecond || l50.audioShare < 0.3 {
 		t.Errorf("loss 50%%: audio broke up: %.1f%% arrived, longest silence %v", 100*l50.audioShare, l50.audioGap)
 	}
-	if l50.videoShare < 0.9 {
+	if l50.videoShare < 0.75 {
 		t.Errorf("loss 50%%: video stalled: %.1f%% of the frames", 100*l50.videoShare)
 	}
 	// The rating follows the impairment.
