@@ -633,3 +633,49 @@ func TestWebhookSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("after SIGTERM\n got %q\nwant %q at the end", s, want)
 	}
 }
+
+// TestWebhookAfterCrash: users are in a room when the server is killed
+// (SIGKILL: it sends nothing), right after their enters' webhooks arrived
+// (with webhooks on, the history commits a session before its webhook is
+// appended, so it cannot miss one). Started again on the same data directory,
+// it closes what the killed run left open in its history and sends what
+// that run could not: a 104 (reason 2, timeout) for each user and the
+// room's 102, after the events the killed run had stored — once: a
+// clean stop and a third start send nothing more about that room.
+func TestWebhookAfterCrash(t *testing.T) {
+	rcv := newHookReceiver(t, nil)
+	bin := buildServer(t)
+	dir := t.TempDir()
+	cfgFile := childConfig(t, dir, rcv.URL(), "")
+
+	first := startChild(t, bin, cfgFile)
+	alice := joinAt(t, first.addr, "alice", 8810)
+	bob := joinAt(t, first.addr, "bob", 8810)
+	rcv.waitFor("both enters", func(hs []hook) bool { return len(hs) == 3 })
+	if err := first.stop(syscall.SIGKILL); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("first server: %v, want killed", err)
+	}
+	alice.Close()
+	bob.Close()
+
+	second := startChild(t, bin, cfgFile)
+	got := strs(rcv.waitFor("102 of room 8810", func(hs []hook) bool { return has(hs, "102 8810") }))
+	exits := []string{"104 8810 UserId=alice Role=20 Reason=2", "104 8810 UserId=bob Role=20 Reason=2"}
+	if len(got) != 6 || got[0] != "101 8810 UserId=alice" || got[5] != "102 8810" ||
+		!slices.Contains(got[3:5], exits[0]) || !slices.Contains(got[3:5], exits[1]) {
+		t.Fatalf("after the restart\n got %q\nwant 101, two 103s, %q, then 102", got, exits)
+	}
+	if err := second.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, second.stderr)
+	}
+	third := startChild(t, bin, cfgFile)
+	carol := joinAt(t, third.addr, "carol", 8811)
+	enter := fmt.Sprintf("103 8811 UserId=carol Role=20 TerminalType=%d UserType=3 Reason=1", terminalOf())
+	// Per-app order: anything the third start sent about room 8810 would
+	// arrive before carol's enter.
+	got = strs(rcv.waitFor("carol's enter", func(hs []hook) bool { return has(hs, enter) }))
+	carol.Close()
+	if len(got) != 8 || got[6] != "101 8811 UserId=carol" {
+		t.Fatalf("after a clean stop and a restart\n got %q\nwant nothing more about room 8810, then carol's 101 and 103", got)
+	}
+}

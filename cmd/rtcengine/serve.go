@@ -22,6 +22,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	// Caught from here on: a SIGTERM while the server starts (it may be
+	// delivering webhooks already) stops it cleanly once it has started,
+	// instead of killing it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	srv, err := server.New(cfg, log, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "rtcengine serve: %v\n", err)
@@ -34,8 +40,6 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	printBanner(stdout, cfg, srv)
 	log.Info("serving", "listen", srv.Addr(), "apps", len(cfg.Apps), "dev", cfg.Dev)
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sigs
 	log.Info("shutting down", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

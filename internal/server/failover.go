@@ -56,36 +56,45 @@ func (t nodeTakeover) NodeDead(ctx context.Context, node cluster.NodeID) error {
 	var users, rooms int
 	err := t.hist.TakeOverNode(ctx, string(node), func(l store.Leftovers) error {
 		users, rooms = len(l.Gone), len(l.Ended)
-		if t.hooks == nil {
-			return nil
-		}
-		for _, g := range l.Gone {
-			key, err := leftKey(g.App, g.RoomID, g.StrRoom)
-			if err != nil {
-				return err
-			}
-			// The history keeps no role: a 104 after a node's death says
-			// anchor (TRTC's default role).
-			if err := t.hooks.svc.Append(webhook.Event{Type: webhook.EventExitRoom, Room: key, At: g.Left,
-				UserID: g.UserID, Role: trtc.RoleAnchor, Reason: webhook.ExitTimeout}); err != nil {
-				return err
-			}
-		}
-		for _, r := range l.Ended {
-			key, err := leftKey(r.App, r.RoomID, r.StrRoom)
-			if err != nil {
-				return err
-			}
-			if err := t.hooks.svc.Append(webhook.Event{Type: webhook.EventDismissRoom, Room: key, At: r.Destroyed}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.hooks.appendLeftovers(l)
 	})
 	if err != nil {
 		return err
 	}
 	t.s.log.Info("cluster: closed what a dead node left open", "peer", string(node), "users", users, "rooms", rooms)
+	return nil
+}
+
+// appendLeftovers appends the webhooks of what a node left open when it
+// died: 104 (reason 2, timeout) for each user, then 102 for each room. It
+// runs inside the history store's transaction that closes them, for a
+// dead node taken over and for this node's own leftovers at start
+// (openHistory). A nil *webhooks appends nothing.
+func (w *webhooks) appendLeftovers(l store.Leftovers) error {
+	if w == nil {
+		return nil
+	}
+	for _, g := range l.Gone {
+		key, err := leftKey(g.App, g.RoomID, g.StrRoom)
+		if err != nil {
+			return err
+		}
+		// The history keeps no role: a 104 after a node's death says
+		// anchor (TRTC's default role).
+		if err := w.svc.Append(webhook.Event{Type: webhook.EventExitRoom, Room: key, At: g.Left,
+			UserID: g.UserID, Role: trtc.RoleAnchor, Reason: webhook.ExitTimeout}); err != nil {
+			return err
+		}
+	}
+	for _, r := range l.Ended {
+		key, err := leftKey(r.App, r.RoomID, r.StrRoom)
+		if err != nil {
+			return err
+		}
+		if err := w.svc.Append(webhook.Event{Type: webhook.EventDismissRoom, Room: key, At: r.Destroyed}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

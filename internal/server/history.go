@@ -25,6 +25,29 @@ type history struct {
 	room.NopObserver
 	st  historyStore
 	log *slog.Logger
+	// durable: rooms and sessions are committed before the room service
+	// goes on (and so before their webhooks are appended, which follow
+	// in the observer chain). A process killed after a webhook then
+	// always finds its room or session in the history at the next
+	// start, which reports what it left open (appendLeftovers) exactly
+	// once. Only with webhooks; otherwise the writer runs behind.
+	durable bool
+}
+
+// durableWait bounds the wait for one commit; past it the room service
+// goes on (logged) and the record is committed behind.
+const durableWait = 2 * time.Second
+
+// commit waits until what was queued is committed, when durable.
+func (h *history) commit() {
+	if !h.durable {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), durableWait)
+	defer cancel()
+	if err := h.st.Flush(ctx); err != nil {
+		h.log.Warn("history: a room or session record is not committed yet", "err", err)
+	}
 }
 
 // historyStore is what the server uses of a store: store.SQLite or
@@ -37,32 +60,41 @@ type historyStore interface {
 	SessionEnded(id string, at time.Time)
 	AddSample(store.Sample)
 	Stats() store.WriterStats
+	Flush(context.Context) error
 	Close() error
 }
 
 // openTimeout bounds connecting to PostgreSQL and migrating its tables.
 const openTimeout = 30 * time.Second
 
-func openHistory(cfg config.Config, log *slog.Logger) (*history, error) {
+func openHistory(cfg config.Config, log *slog.Logger, hooks *webhooks) (*history, error) {
+	// What a previous process of this node left open (it was killed or
+	// crashed) is closed at open; its webhooks go out now.
+	leftovers := func(l store.Leftovers) error {
+		if len(l.Gone)+len(l.Ended) > 0 {
+			log.Warn("history: closed what the previous run left open (it did not stop cleanly)", "users", len(l.Gone), "rooms", len(l.Ended))
+		}
+		return hooks.appendLeftovers(l)
+	}
 	if cfg.Postgres != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 		defer cancel()
-		st, err := store.OpenPostgres(ctx, cfg.Postgres, store.Options{Logger: log, Node: nodeName(cfg)})
+		st, err := store.OpenPostgres(ctx, cfg.Postgres, store.Options{Logger: log, Node: nodeName(cfg), Leftovers: leftovers})
 		if err != nil {
 			return nil, err
 		}
 		log.Info("history store in PostgreSQL", "node", st.Node())
-		return &history{st: st, log: log}, nil
+		return &history{st: st, log: log, durable: hooks != nil}, nil
 	}
 	if cfg.Redis != "" {
 		log.Warn("cluster mode without --postgres: each node keeps its own history and webhook outbox; Describe* answers only about this node's rooms, and a dead node's webhooks wait for it to restart")
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{Logger: log})
+	st, err := store.Open(cfg.DataDir, store.Options{Logger: log, Leftovers: leftovers})
 	if err != nil {
 		return nil, err
 	}
 	log.Debug("history store open", "path", st.Path())
-	return &history{st: st, log: log}, nil
+	return &history{st: st, log: log, durable: hooks != nil}, nil
 }
 
 // nodeName names this node in the shared PostgreSQL tables: its cluster
@@ -110,12 +142,16 @@ func storeRoom(r room.RoomInfo) store.Room {
 	return store.Room{App: r.Key.App, RoomID: r.Key.ID(), StrRoom: r.Key.IsStr(), Created: r.Created, Creator: r.Creator}
 }
 
-func (h *history) RoomCreated(r room.RoomInfo, _ time.Time) { h.st.RoomCreated(storeRoom(r)) }
+func (h *history) RoomCreated(r room.RoomInfo, _ time.Time) {
+	h.st.RoomCreated(storeRoom(r))
+	h.commit()
+}
 
 func (h *history) RoomDestroyed(r room.RoomInfo, at time.Time) {
 	sr := storeRoom(r)
 	sr.Destroyed = at
 	h.st.RoomDestroyed(sr)
+	h.commit()
 }
 
 func (h *history) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
@@ -123,10 +159,12 @@ func (h *history) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
 		ID: string(m.Session), App: r.Key.App, CommID: storeRoom(r).CommID(), RoomID: r.Key.ID(), UserID: m.UserID,
 		Joined: m.Joined, DeviceType: deviceType(m.Client), SDKVersion: m.Client.SDKVersion, ClientIP: m.Client.ClientIP,
 	})
+	h.commit()
 }
 
 func (h *history) UserLeft(_ room.RoomInfo, m room.MemberInfo, _ room.Cause, at time.Time) {
 	h.st.SessionEnded(string(m.Session), at)
+	h.commit()
 }
 
 // deviceType is DescribeUserInfo's DeviceType: what the client says it

@@ -91,7 +91,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		_ = engine.Close()
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
-	if s.history, err = openHistory(cfg, log); err != nil {
+	if s.history, err = openHistory(cfg, log, s.hooks); err != nil {
 		s.hooks.close(context.Background())
 		s.media.Close()
 		_ = engine.Close()
@@ -113,7 +113,7 @@ func New(cfg config.Config, log *slog.Logger, clock room.Clock) (*Server, error)
 		DropTimeout:         lim.DropTimeout,
 		LiveAudienceRoomTTL: lim.LiveAudienceRoomTTL,
 		Messages:            room.MessageConfig{LogEntries: lim.MessageLog},
-	}, clock, room.Observers{roomLogger{log}, s.media, s.cluster.reporting(s.hooks.observer(), s.history), s.cluster.observer()})
+	}, clock, room.Observers{roomLogger{log}, s.media, s.cluster.reporting(s.history, s.hooks.observer()), s.cluster.observer()})
 	s.metrics = newMetrics(s.rooms)
 	s.hooks.register(s.metrics.reg)
 	s.history.register(s.metrics.reg)

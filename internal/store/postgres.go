@@ -129,7 +129,11 @@ func OpenPostgres(ctx context.Context, dsn string, opt Options) (*Postgres, erro
 	}
 	s := &Postgres{pool: pool, node: opt.Node}
 	s.writer = newWriter(s, opt)
-	if err := s.CloseNode(ctx, opt.Node); err != nil {
+	closeOwn := func() error { return s.CloseNode(ctx, opt.Node) }
+	if opt.Leftovers != nil {
+		closeOwn = func() error { return s.TakeOverNode(ctx, opt.Node, opt.Leftovers) }
+	}
+	if err := closeOwn(); err != nil {
 		pool.Close()
 		return nil, err
 	}

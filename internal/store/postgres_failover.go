@@ -3,46 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
-
-// Leftovers is what a dead node left open in the history store and nobody
-// continued elsewhere (docs/cluster.md, "When a node dies").
-type Leftovers struct {
-	// Gone are the sessions of users who did not enter the same room again
-	// on another node after their session on the dead node began, oldest
-	// end first.
-	Gone []LeftSession
-	// Ended are the rooms that were not created again on another node
-	// after the dead node created them.
-	Ended []LeftRoom
-}
-
-// LeftSession is a user's stay that ended with its node.
-type LeftSession struct {
-	App     trtc.SDKAppID
-	RoomID  string
-	StrRoom bool
-	UserID  trtc.UserID
-	Left    time.Time // the session's last sample, else its join
-}
-
-// LeftRoom is a room that ended with its node.
-type LeftRoom struct {
-	App       trtc.SDKAppID
-	RoomID    string
-	StrRoom   bool
-	Destroyed time.Time // its last session's end, else its creation
-}
-
-// maxLeftovers bounds the rows one takeover reads (a node holds at most a
-// few thousand users); the rest are closed without being reported.
-const maxLeftovers = 100_000
 
 // TakeOverNode closes what node left open, as CloseNode does, and hands
 // report what nobody continued elsewhere, in one transaction: when report
@@ -76,9 +42,9 @@ func (s *Postgres) TakeOverNode(ctx context.Context, node string, report func(Le
 	}); err != nil {
 		return err
 	}
-	sort.SliceStable(gone, func(i, j int) bool { return gone[i].Left.Before(gone[j].Left) })
-	sort.SliceStable(rooms, func(i, j int) bool { return rooms[i].Destroyed.Before(rooms[j].Destroyed) })
-	if err := report(Leftovers{Gone: gone, Ended: rooms}); err != nil {
+	l := Leftovers{Gone: gone, Ended: rooms}
+	l.sort()
+	if err := report(l); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -49,6 +49,13 @@ type Options struct {
 	// across restarts of the node. SQLite, one node's own, ignores it.
 	Node   string
 	Logger *slog.Logger
+	// Leftovers, when set, is told at Open what a previous process of
+	// this node left open (it crashed or was killed): every open room and
+	// session of the embedded store; in PostgreSQL those of this node that
+	// nobody continued on another node (TakeOverNode). It runs inside the
+	// transaction that closes them: an error leaves them open and fails
+	// Open, so that the next start reports them again.
+	Leftovers func(Leftovers) error
 }
 
 func (o Options) withDefaults() Options {
@@ -122,7 +129,7 @@ func Open(dir string, opt Options) (*SQLite, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := s.closeLeftovers(ctx); err != nil {
+	if err := s.closeLeftovers(ctx, opt.Leftovers); err != nil {
 		s.closeStmts()
 		db.Close()
 		return nil, err
@@ -209,13 +216,25 @@ func (s *SQLite) migrate(ctx context.Context) error {
 // closeLeftovers ends what a crashed process left open: a session at its
 // last sample (or its join), a room at its last session's end (or its
 // creation). The embedded store belongs to one node, so anything open at
-// Open is from a process that is gone.
-func (s *SQLite) closeLeftovers(ctx context.Context) error {
+// Open is from a process that is gone. With report set, it is told what
+// was closed, in the same transaction.
+func (s *SQLite) closeLeftovers(ctx context.Context, report func(Leftovers) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer tx.Rollback()
+	var l Leftovers
+	var sessionIDs []string
+	var roomIDs []int64
+	if report != nil {
+		if l.Gone, sessionIDs, err = sqliteOpenSessions(ctx, tx); err != nil {
+			return err
+		}
+		if l.Ended, roomIDs, err = sqliteOpenRooms(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET left_ms = MAX(joined_ms,
 		COALESCE((SELECT MAX(ts_ms) FROM samples WHERE samples.session = sessions.session), joined_ms))
 		WHERE left_ms IS NULL`); err != nil {
@@ -226,7 +245,83 @@ func (s *SQLite) closeLeftovers(ctx context.Context) error {
 		WHERE destroyed_ms IS NULL`); err != nil {
 		return fmt.Errorf("store: close rooms left open: %w", err)
 	}
+	if report == nil {
+		return tx.Commit()
+	}
+	// The times the updates chose.
+	for i, id := range sessionIDs {
+		var ms int64
+		if err := tx.QueryRowContext(ctx, `SELECT left_ms FROM sessions WHERE session = ?`, id).Scan(&ms); err != nil {
+			return fmt.Errorf("store: read closing times: %w", err)
+		}
+		l.Gone[i].Left = time.UnixMilli(ms)
+	}
+	for i, id := range roomIDs {
+		var ms int64
+		if err := tx.QueryRowContext(ctx, `SELECT destroyed_ms FROM rooms WHERE id = ?`, id).Scan(&ms); err != nil {
+			return fmt.Errorf("store: read closing times: %w", err)
+		}
+		l.Ended[i].Destroyed = time.UnixMilli(ms)
+	}
+	l.sort()
+	if err := report(l); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// sqliteOpenSessions returns the sessions left open, with their ids.
+func sqliteOpenSessions(ctx context.Context, tx *sql.Tx) ([]LeftSession, []string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT s.session, s.app, s.room, s.user_id,
+		COALESCE((SELECT MAX(r.str_room) FROM rooms r WHERE r.app = s.app AND r.comm_id = s.comm_id), 0)
+		FROM sessions s WHERE s.left_ms IS NULL ORDER BY s.joined_ms LIMIT ?`, maxLeftovers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: sessions left open: %w", err)
+	}
+	defer rows.Close()
+	var out []LeftSession
+	var ids []string
+	for rows.Next() {
+		var x LeftSession
+		var id, user string
+		var app int64
+		if err := rows.Scan(&id, &app, &x.RoomID, &user, &x.StrRoom); err != nil {
+			return nil, nil, fmt.Errorf("store: sessions left open: %w", err)
+		}
+		x.App, x.UserID = trtc.SDKAppID(app), trtc.UserID(user)
+		out = append(out, x)
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: sessions left open: %w", err)
+	}
+	return out, ids, nil
+}
+
+// sqliteOpenRooms returns the rooms left open, with their ids.
+func sqliteOpenRooms(ctx context.Context, tx *sql.Tx) ([]LeftRoom, []int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, app, room, str_room FROM rooms
+		WHERE destroyed_ms IS NULL ORDER BY id LIMIT ?`, maxLeftovers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: rooms left open: %w", err)
+	}
+	defer rows.Close()
+	var out []LeftRoom
+	var ids []int64
+	for rows.Next() {
+		var r LeftRoom
+		var id, app int64
+		if err := rows.Scan(&id, &app, &r.RoomID, &r.StrRoom); err != nil {
+			return nil, nil, fmt.Errorf("store: rooms left open: %w", err)
+		}
+		r.App = trtc.SDKAppID(app)
+		out = append(out, r)
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: rooms left open: %w", err)
+	}
+	return out, ids, nil
 }
 
 var purgeStatements = [len(purgeTables)]string{

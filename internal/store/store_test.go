@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -599,7 +600,9 @@ func TestCloseDrainsAndReopen(t *testing.T) {
 }
 
 // TestReopenClosesLeftovers: a process that dies leaves rooms and sessions
-// open; the next Open closes them at their last recorded activity.
+// open; the next Open closes them at their last recorded activity and
+// reports them (for the webhooks), or, when the report fails, leaves them
+// open for the start after.
 func TestReopenClosesLeftovers(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		dir := b.fresh(t)
@@ -619,7 +622,24 @@ func TestReopenClosesLeftovers(t *testing.T) {
 		flush(t, s)
 		_ = s.Close() // like a crash: nothing was ended
 
-		s2 := open(t, b, dir, Options{})
+		// A report that fails leaves everything open and fails the Open.
+		refused := errors.New("outbox full")
+		if s, err := b.open(dir, Options{Leftovers: func(Leftovers) error { return refused }}); !errors.Is(err, refused) {
+			if s != nil {
+				s.Close()
+			}
+			t.Fatalf("Open with a failing report: %v, want %v", err, refused)
+		}
+		var got []Leftovers
+		s2 := open(t, b, dir, Options{Leftovers: func(l Leftovers) error { got = append(got, l); return nil }})
+		wantGone := []LeftSession{
+			{App: app, RoomID: "1", UserID: "bob", Left: at(5)},
+			{App: app, RoomID: "1", UserID: "alice", Left: at(18)},
+		}
+		wantEnded := []LeftRoom{{App: app, RoomID: "1", Destroyed: at(18)}, {App: app, RoomID: "2", Destroyed: at(30)}}
+		if len(got) != 1 || !reflect.DeepEqual(got[0].Gone, wantGone) || !reflect.DeepEqual(got[0].Ended, wantEnded) {
+			t.Fatalf("reported %+v\nwant gone %+v, ended %+v", got, wantGone, wantEnded)
+		}
 		sessions, _, err := s2.Sessions(context.Background(), SessionQuery{App: app, CommID: r.CommID(), From: at(0), To: at(3600), Limit: 10})
 		if err != nil || len(sessions) != 2 {
 			t.Fatal(sessions, err)
@@ -633,6 +653,13 @@ func TestReopenClosesLeftovers(t *testing.T) {
 		}
 		if !rooms[0].Destroyed.Equal(at(18)) || !rooms[1].Destroyed.Equal(at(30)) {
 			t.Fatalf("rooms closed at %v and %v, want 18 s and 30 s", rooms[0].Destroyed, rooms[1].Destroyed)
+		}
+		s2.Close()
+		// Closed once: the next start has nothing to report.
+		got = nil
+		open(t, b, dir, Options{Leftovers: func(l Leftovers) error { got = append(got, l); return nil }})
+		if len(got) != 1 || len(got[0].Gone)+len(got[0].Ended) != 0 {
+			t.Fatalf("second restart reported %+v, want nothing", got)
 		}
 	})
 }
