@@ -79,10 +79,8 @@ func (w *webhooks) appendLeftovers(l store.Leftovers) error {
 		if err != nil {
 			return err
 		}
-		// The history keeps no role: a 104 after a node's death says
-		// anchor (TRTC's default role).
 		if err := w.svc.Append(webhook.Event{Type: webhook.EventExitRoom, Room: key, At: g.Left,
-			UserID: g.UserID, Role: trtc.RoleAnchor, Reason: webhook.ExitTimeout}); err != nil {
+			UserID: g.UserID, Role: g.Role, Reason: webhook.ExitTimeout}); err != nil {
 			return err
 		}
 	}

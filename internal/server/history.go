@@ -58,6 +58,7 @@ type historyStore interface {
 	RoomDestroyed(store.Room)
 	SessionStarted(store.Session)
 	SessionEnded(id string, at time.Time)
+	SessionRole(id string, role trtc.Role)
 	AddSample(store.Sample)
 	Stats() store.WriterStats
 	Flush(context.Context) error
@@ -158,7 +159,13 @@ func (h *history) UserEntered(r room.RoomInfo, m room.MemberInfo, _ time.Time) {
 	h.st.SessionStarted(store.Session{
 		ID: string(m.Session), App: r.Key.App, CommID: storeRoom(r).CommID(), RoomID: r.Key.ID(), UserID: m.UserID,
 		Joined: m.Joined, DeviceType: deviceType(m.Client), SDKVersion: m.Client.SDKVersion, ClientIP: m.Client.ClientIP,
+		Role: m.Role,
 	})
+	h.commit()
+}
+
+func (h *history) RoleChanged(_ room.RoomInfo, m room.MemberInfo, _ time.Time) {
+	h.st.SessionRole(string(m.Session), m.Role)
 	h.commit()
 }
 

@@ -27,6 +27,7 @@ type LeftSession struct {
 	RoomID  string
 	StrRoom bool
 	UserID  trtc.UserID
+	Role    trtc.Role // the last one recorded
 	Left    time.Time // the session's last sample, else its join
 }
 

@@ -87,6 +87,9 @@ var pgSchema = [][]string{{
 	// A dead node's takeover asks whether each of its users entered the
 	// room again elsewhere (postgres_failover.go).
 	`CREATE INDEX history_sessions_user ON history_sessions(app, user_id, joined_ms)`,
+}, {
+	// The role, for the 104s of a dead node's users.
+	`ALTER TABLE history_sessions ADD COLUMN role smallint NOT NULL DEFAULT 20`,
 }}
 
 // pgStatements are the statements of the records (samples go by COPY). The
@@ -99,9 +102,10 @@ var pgStatements = [opEnd]string{
 		VALUES($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT(app, str_room, room, created_ms) DO UPDATE SET destroyed_ms = excluded.destroyed_ms
 		WHERE history_rooms.destroyed_ms IS NULL`,
-	opSessionStarted: `INSERT INTO history_sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip, node)
-		VALUES($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+	opSessionStarted: `INSERT INTO history_sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip, role, node)
+		VALUES($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
 	opSessionEnded: `UPDATE history_sessions SET left_ms = $1 WHERE session = $2 AND left_ms IS NULL`,
+	opSessionRole:  `UPDATE history_sessions SET role = $1 WHERE session = $2`,
 }
 
 // sampleColumns are history_samples' columns in COPY order.
@@ -205,7 +209,7 @@ func (s *Postgres) write(ctx context.Context, batch []op) error {
 		case opBarrier:
 		case opSample:
 			samples = append(samples, pgText(o.args()))
-		case opSessionEnded:
+		case opSessionEnded, opSessionRole:
 			b.Queue(pgStatements[o.kind], pgText(o.args())...)
 		default:
 			b.Queue(pgStatements[o.kind], pgText(append(o.args(), s.node))...)

@@ -89,7 +89,7 @@ func leftRooms(ctx context.Context, tx pgx.Tx, node string) ([]LeftRoom, []strin
 // leftSessions locks node's open sessions and returns those of users who
 // did not enter the same room on another node since, with their ids.
 func leftSessions(ctx context.Context, tx pgx.Tx, node string) ([]LeftSession, []string, error) {
-	rows, err := tx.Query(ctx, `SELECT s.session, s.app, s.room, s.user_id,
+	rows, err := tx.Query(ctx, `SELECT s.session, s.app, s.room, s.user_id, s.role,
 		COALESCE((SELECT bool_or(r.str_room) FROM history_rooms r WHERE r.app = s.app AND r.comm_id = s.comm_id), false),
 		NOT EXISTS (SELECT 1 FROM history_sessions y WHERE y.app = s.app AND y.user_id = s.user_id AND y.room = s.room
 			AND y.node <> s.node AND y.joined_ms >= s.joined_ms)
@@ -104,12 +104,13 @@ func leftSessions(ctx context.Context, tx pgx.Tx, node string) ([]LeftSession, [
 		var x LeftSession
 		var id, user string
 		var app int64
+		var role int16
 		var gone bool
-		if err := rows.Scan(&id, &app, &x.RoomID, &user, &x.StrRoom, &gone); err != nil {
+		if err := rows.Scan(&id, &app, &x.RoomID, &user, &role, &x.StrRoom, &gone); err != nil {
 			return nil, nil, fmt.Errorf("store: sessions left open: %w", err)
 		}
 		if gone {
-			x.App, x.UserID = trtc.SDKAppID(app), trtc.UserID(user)
+			x.App, x.UserID, x.Role = trtc.SDKAppID(app), trtc.UserID(user), trtc.Role(role)
 			out = append(out, x)
 			ids = append(ids, id)
 		}

@@ -143,7 +143,13 @@ func Open(dir string, opt Options) (*SQLite, error) {
 func (s *SQLite) Path() string { return s.path }
 
 // schemaVersion is PRAGMA user_version after migrate.
-const schemaVersion = 1
+const schemaVersion = 2
+
+// upgrades[v] takes a database from version v to v+1 (a fresh one gets
+// the schema above at once).
+var upgrades = map[int][]string{
+	1: {`ALTER TABLE sessions ADD COLUMN role INTEGER NOT NULL DEFAULT 20`},
+}
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS rooms (
@@ -168,7 +174,8 @@ var schema = []string{
 		left_ms     INTEGER,
 		device_type TEXT    NOT NULL,
 		sdk_version TEXT    NOT NULL,
-		client_ip   TEXT    NOT NULL
+		client_ip   TEXT    NOT NULL,
+		role        INTEGER NOT NULL DEFAULT 20
 	)`,
 	`CREATE INDEX IF NOT EXISTS sessions_call ON sessions(app, comm_id, joined_ms)`,
 	`CREATE TABLE IF NOT EXISTS samples (
@@ -199,6 +206,13 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer tx.Rollback()
+	for ; v > 0 && v < schemaVersion; v++ {
+		for _, q := range upgrades[v] {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: upgrade schema from version %d: %w", v, err)
+			}
+		}
+	}
 	for _, q := range schema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: create schema: %w", err)
@@ -272,7 +286,7 @@ func (s *SQLite) closeLeftovers(ctx context.Context, report func(Leftovers) erro
 
 // sqliteOpenSessions returns the sessions left open, with their ids.
 func sqliteOpenSessions(ctx context.Context, tx *sql.Tx) ([]LeftSession, []string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT s.session, s.app, s.room, s.user_id,
+	rows, err := tx.QueryContext(ctx, `SELECT s.session, s.app, s.room, s.user_id, s.role,
 		COALESCE((SELECT MAX(r.str_room) FROM rooms r WHERE r.app = s.app AND r.comm_id = s.comm_id), 0)
 		FROM sessions s WHERE s.left_ms IS NULL ORDER BY s.joined_ms LIMIT ?`, maxLeftovers)
 	if err != nil {
@@ -284,11 +298,11 @@ func sqliteOpenSessions(ctx context.Context, tx *sql.Tx) ([]LeftSession, []strin
 	for rows.Next() {
 		var x LeftSession
 		var id, user string
-		var app int64
-		if err := rows.Scan(&id, &app, &x.RoomID, &user, &x.StrRoom); err != nil {
+		var app, role int64
+		if err := rows.Scan(&id, &app, &x.RoomID, &user, &role, &x.StrRoom); err != nil {
 			return nil, nil, fmt.Errorf("store: sessions left open: %w", err)
 		}
-		x.App, x.UserID = trtc.SDKAppID(app), trtc.UserID(user)
+		x.App, x.UserID, x.Role = trtc.SDKAppID(app), trtc.UserID(user), trtc.Role(role)
 		out = append(out, x)
 		ids = append(ids, id)
 	}
@@ -356,9 +370,10 @@ var statements = [opEnd]string{
 		VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, str_room, room, created_ms) DO UPDATE SET destroyed_ms = excluded.destroyed_ms
 		WHERE destroyed_ms IS NULL`,
-	opSessionStarted: `INSERT OR IGNORE INTO sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip)
-		VALUES(?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+	opSessionStarted: `INSERT OR IGNORE INTO sessions(session, app, comm_id, room, user_id, joined_ms, left_ms, device_type, sdk_version, client_ip, role)
+		VALUES(?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`,
 	opSessionEnded: `UPDATE sessions SET left_ms = ? WHERE session = ? AND left_ms IS NULL`,
+	opSessionRole:  `UPDATE sessions SET role = ? WHERE session = ?`,
 	opSample: `INSERT INTO samples(app, comm_id, session, user_id, peer_id, ts_ms,
 		app_cpu, sys_cpu, a_bit, a_block, v_bit, v_cap_fps, v_enc_fps, v_dec_fps, v_block, a_loss, v_loss, v_width, v_height)
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

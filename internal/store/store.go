@@ -62,6 +62,9 @@ type Session struct {
 	DeviceType string
 	SDKVersion string
 	ClientIP   string
+	// Role is the user's role, kept current by SessionRole (0 is taken
+	// as anchor, TRTC's default).
+	Role trtc.Role
 }
 
 // Longest text kept for the client-supplied fields of a Session; longer

@@ -37,6 +37,7 @@ type store interface {
 	RoomDestroyed(Room)
 	SessionStarted(Session)
 	SessionEnded(string, time.Time)
+	SessionRole(string, trtc.Role)
 	AddSample(Sample)
 	Flush(context.Context) error
 	Stats() WriterStats
@@ -612,8 +613,9 @@ func TestReopenClosesLeftovers(t *testing.T) {
 		}
 		r := Room{App: app, RoomID: "1", Created: at(0), Creator: "alice"}
 		s.RoomCreated(r)
-		s.SessionStarted(Session{ID: "a", App: app, CommID: r.CommID(), RoomID: "1", UserID: "alice", Joined: at(0)})
-		s.SessionStarted(Session{ID: "b", App: app, CommID: r.CommID(), RoomID: "1", UserID: "bob", Joined: at(5)})
+		s.SessionStarted(Session{ID: "a", App: app, CommID: r.CommID(), RoomID: "1", UserID: "alice", Joined: at(0), Role: trtc.RoleAudience})
+		s.SessionRole("a", trtc.RoleAnchor) // switched
+		s.SessionStarted(Session{ID: "b", App: app, CommID: r.CommID(), RoomID: "1", UserID: "bob", Joined: at(5), Role: trtc.RoleAudience})
 		for i := range 5 {
 			s.AddSample(Sample{App: app, CommID: r.CommID(), Session: "a", UserID: "alice", At: at(float64(10 + 2*i)), Values: map[Metric]float64{MetricABit: 1}})
 		}
@@ -633,8 +635,8 @@ func TestReopenClosesLeftovers(t *testing.T) {
 		var got []Leftovers
 		s2 := open(t, b, dir, Options{Leftovers: func(l Leftovers) error { got = append(got, l); return nil }})
 		wantGone := []LeftSession{
-			{App: app, RoomID: "1", UserID: "bob", Left: at(5)},
-			{App: app, RoomID: "1", UserID: "alice", Left: at(18)},
+			{App: app, RoomID: "1", UserID: "bob", Role: trtc.RoleAudience, Left: at(5)},
+			{App: app, RoomID: "1", UserID: "alice", Role: trtc.RoleAnchor, Left: at(18)},
 		}
 		wantEnded := []LeftRoom{{App: app, RoomID: "1", Destroyed: at(18)}, {App: app, RoomID: "2", Destroyed: at(30)}}
 		if len(got) != 1 || !reflect.DeepEqual(got[0].Gone, wantGone) || !reflect.DeepEqual(got[0].Ended, wantEnded) {
@@ -662,6 +664,36 @@ func TestReopenClosesLeftovers(t *testing.T) {
 			t.Fatalf("second restart reported %+v, want nothing", got)
 		}
 	})
+}
+
+// TestUpgradeFromVersion1: an embedded database of schema version 1 (no
+// role column) is upgraded at Open, keeps its rows, and records roles.
+func TestUpgradeFromVersion1(t *testing.T) {
+	b := backends[0]
+	dir := b.fresh(t)
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Room{App: app, RoomID: "1", Created: at(0), Creator: "alice"}
+	s.RoomCreated(r)
+	s.SessionStarted(Session{ID: "a", App: app, CommID: r.CommID(), RoomID: "1", UserID: "alice", Joined: at(0)})
+	flush(t, s)
+	_ = s.Close()
+	b.exec(t, dir, `ALTER TABLE sessions DROP COLUMN role`)
+	b.exec(t, dir, `PRAGMA user_version = 1`)
+
+	var got []Leftovers
+	s2 := open(t, b, dir, Options{Leftovers: func(l Leftovers) error { got = append(got, l); return nil }})
+	if len(got) != 1 || len(got[0].Gone) != 1 || got[0].Gone[0].UserID != "alice" || got[0].Gone[0].Role != trtc.RoleAnchor {
+		t.Fatalf("after the upgrade: %+v, want alice's open session as anchor (the column's default)", got)
+	}
+	s2.SessionStarted(Session{ID: "b", App: app, CommID: r.CommID(), RoomID: "1", UserID: "bob", Joined: at(10), Role: trtc.RoleAudience})
+	flush(t, s2)
+	var role int
+	if err := s2.(*SQLite).db.QueryRow(`SELECT role FROM sessions WHERE session = 'b'`).Scan(&role); err != nil || role != int(trtc.RoleAudience) {
+		t.Fatalf("bob's role after the upgrade: %d, %v", role, err)
+	}
 }
 
 func TestRetention(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
 // sink is the database a writer commits to: SQLite or PostgreSQL.
@@ -78,6 +80,7 @@ const (
 	opRoomDestroyed
 	opSessionStarted
 	opSessionEnded
+	opSessionRole
 	opSample
 	opEnd
 	opBarrier = opEnd // Flush: no statement, only a signal
@@ -91,6 +94,7 @@ type op struct {
 	sample  Sample
 	id      string
 	at      time.Time
+	role    trtc.Role  // opSessionRole
 	done    chan error // opBarrier only
 }
 
@@ -106,6 +110,11 @@ func (s *writer) SessionStarted(x Session) { s.enqueue(op{kind: opSessionStarted
 // SessionEnded records a session's end.
 func (s *writer) SessionEnded(id string, at time.Time) {
 	s.enqueue(op{kind: opSessionEnded, id: id, at: at})
+}
+
+// SessionRole records a session's new role (a role switch).
+func (s *writer) SessionRole(id string, role trtc.Role) {
+	s.enqueue(op{kind: opSessionRole, id: id, role: role})
 }
 
 // AddSample records one quality sample.
@@ -268,7 +277,7 @@ func (s *writer) write(batch []op) (int, error) {
 	return n, s.sink.write(ctx, batch)
 }
 
-var statementName = [opEnd]string{"room created", "room destroyed", "session started", "session ended", "sample"}
+var statementName = [opEnd]string{"room created", "room destroyed", "session started", "session ended", "session role", "sample"}
 
 // args are the statement arguments of a record.
 func (o *op) args() []any {
@@ -282,9 +291,11 @@ func (o *op) args() []any {
 	case opSessionStarted:
 		x := o.session
 		return []any{x.ID, int64(x.App), x.CommID, x.RoomID, string(x.UserID), x.Joined.UnixMilli(),
-			clipText(x.DeviceType), clipText(x.SDKVersion), clipText(x.ClientIP)}
+			clipText(x.DeviceType), clipText(x.SDKVersion), clipText(x.ClientIP), int64(roleOrAnchor(x.Role))}
 	case opSessionEnded:
 		return []any{o.at.UnixMilli(), o.id}
+	case opSessionRole:
+		return []any{int64(roleOrAnchor(o.role)), o.id}
 	case opSample:
 		x := o.sample
 		args := make([]any, 0, 6+int(metricEnd)-1)
@@ -340,4 +351,12 @@ func (s *writer) purgeAll(ctx context.Context) {
 	for s.startPurge(&p); p.active; {
 		s.purgeStep(ctx, &p)
 	}
+}
+
+// roleOrAnchor is role, or anchor (TRTC's default) when unset.
+func roleOrAnchor(role trtc.Role) trtc.Role {
+	if role == 0 {
+		return trtc.RoleAnchor
+	}
+	return role
 }
