@@ -82,14 +82,16 @@ func newRoomSession(c *Cloud, p Params, scene AppScene) *roomSession {
 	return s
 }
 
-func (s *roomSession) enterRequest() proto.EnterRequest {
+// enterRequest is the enter of these params; retry marks an enter again
+// after the session timed out while reconnecting.
+func (s *roomSession) enterRequest(retry bool) proto.EnterRequest {
 	p := s.params
 	return proto.EnterRequest{
 		SDKAppID: p.SDKAppID, UserID: p.UserID, UserSig: p.UserSig,
 		RoomID: uint64(p.RoomID), StrRoomID: p.StrRoomID, Role: int(s.role), Scene: int(s.scene),
 		PrivateMapKey: p.PrivateMapKey, StreamID: p.StreamID, UserDefineRecordID: p.UserDefineRecordID,
 		BusinessInfo: p.BusinessInfo, Terminal: terminal(),
-		AutoRecvAudio: &s.recvAudio, AutoRecvVideo: &s.recvVideo,
+		AutoRecvAudio: &s.recvAudio, AutoRecvVideo: &s.recvVideo, Retry: retry,
 	}
 }
 
@@ -156,7 +158,7 @@ func (s *roomSession) enterOn(l *link) {
 	s.link = l
 	s.c.mu.Unlock()
 	wait := s.c.o.connectTimeout - time.Since(s.start)
-	l.request(proto.TypeEnter, s.enterRequest(), max(wait, time.Millisecond), ErrCodeConnectServerTimeout, func(m proto.Message) {
+	l.request(proto.TypeEnter, s.enterRequest(false), max(wait, time.Millisecond), ErrCodeConnectServerTimeout, func(m proto.Message) {
 		if m.Code == proto.CodeRedirect {
 			s.onRedirect(l, m)
 			return
@@ -480,7 +482,7 @@ func (s *roomSession) resumeOn(l *link) resumeResult {
 			return
 		}
 		// Dropped past the timeout: others saw us leave; enter again.
-		l.request(proto.TypeEnter, s.enterRequest(), wait, ErrCodeConnectServerTimeout, func(m proto.Message) {
+		l.request(proto.TypeEnter, s.enterRequest(true), wait, ErrCodeConnectServerTimeout, func(m proto.Message) {
 			switch {
 			case m.Code == 0:
 				finish(s.recovered(l, m))

@@ -1,6 +1,8 @@
 package test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,9 +56,11 @@ func TestReconnectWithinTimeout(t *testing.T) {
 }
 
 // TestReconnectBeyondTimeout keeps a client out past the drop timeout: the
-// others see it leave with reason 1, and when it comes back it enters anew.
+// others see it leave with reason 1, and when it comes back it enters anew;
+// the webhooks say 104 reason 2 (timeout) and 103 reason 3 (timeout retry).
 func TestReconnectBeyondTimeout(t *testing.T) {
-	e := NewEnv(t, shortDrop(500*time.Millisecond))
+	rcv := newHookReceiver(t, nil)
+	e := NewEnv(t, shortDrop(500*time.Millisecond), withWebhook(rcv.URL(), nil))
 	proxy := NewProxy(t, e.Srv.Addr())
 	alice := e.Join("alice", 901, rtc.SceneVideoCall, 0)
 	bob := e.JoinVia(proxy, "bob", 901)
@@ -71,6 +75,14 @@ func TestReconnectBeyondTimeout(t *testing.T) {
 	bob.Wait("OnConnectionRecovery")
 	alice.Wait("OnRemoteUserEnterRoom", "bob")
 	bob.Never(0, "OnExitRoom")
+	enter := func(user string, reason int) string {
+		return fmt.Sprintf("103 901 UserId=%s Role=20 TerminalType=%d UserType=3 Reason=%d", user, terminalOf(), reason)
+	}
+	got := strs(rcv.waitFor("bob's second enter", func(hs []hook) bool { return has(hs, enter("bob", 3)) }))
+	want := []string{"101 901 UserId=alice", enter("alice", 1), enter("bob", 1), "104 901 UserId=bob Role=20 Reason=2", enter("bob", 3)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("webhooks\n got %q\nwant %q", got, want)
+	}
 }
 
 // TestHeartbeatDetectsHalfOpenPath freezes the path without closing it:

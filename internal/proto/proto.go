@@ -79,6 +79,10 @@ type EnterRequest struct {
 	// means true (receive everything without asking).
 	AutoRecvAudio *bool `json:"autoRecvAudio,omitempty"`
 	AutoRecvVideo *bool `json:"autoRecvVideo,omitempty"`
+	// Retry says the SDK enters again because its session timed out
+	// while it was reconnecting (resume answered "user not found"):
+	// TRTC's "timeout retry", webhook 103 reason 3.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // ResumeRequest reattaches a session whose connection was lost.

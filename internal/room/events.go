@@ -130,6 +130,9 @@ type ClientInfo struct {
 	ClientIP     string
 	StreamID     string
 	RecordID     string
+	// Retry: the client enters again after its own session timed out
+	// (proto.EnterRequest.Retry).
+	Retry bool
 }
 
 // Observer hears about room life cycle changes: webhooks, history and metrics

@@ -132,8 +132,11 @@ func (w *webhooks) RoomDestroyed(r room.RoomInfo, at time.Time) {
 
 func (w *webhooks) UserEntered(r room.RoomInfo, m room.MemberInfo, at time.Time) {
 	reason := webhook.EnterNormal
-	if m.Replaced {
+	switch {
+	case m.Replaced:
 		reason = webhook.EnterNetworkSwitch
+	case m.Client.Retry:
+		reason = webhook.EnterTimeoutRetry
 	}
 	w.add(webhook.Event{Type: webhook.EventEnterRoom, Room: r.Key, At: at, UserID: m.UserID, Role: m.Role,
 		TerminalType: m.Client.TerminalType, UserType: m.Client.UserType, Reason: reason})

@@ -107,6 +107,7 @@ func (s *Session) handleEnter(msg proto.Message) {
 			ClientIP:     s.conn.RemoteIP(),
 			StreamID:     req.StreamID,
 			RecordID:     req.UserDefineRecordID,
+			Retry:        req.Retry,
 		},
 		Sink: ms,
 	})

@@ -66,6 +66,7 @@ export declare class RoomSession {
         received: number;
     };
     private setState;
+    /** The enter of these params; retry marks an enter again after the session timed out while reconnecting (webhook 103 reason 3). */
     private enterRequest;
     private newSignal;
     /**

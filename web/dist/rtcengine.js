@@ -1623,7 +1623,8 @@ var RoomSession = class {
     this.connState = next;
     this.hooks.state(prev, next);
   }
-  enterRequest() {
+  /** The enter of these params; retry marks an enter again after the session timed out while reconnecting (webhook 103 reason 3). */
+  enterRequest(retry = false) {
     const p = this.params;
     return {
       sdkAppId: p.sdkAppId,
@@ -1644,7 +1645,8 @@ var RoomSession = class {
         device: typeof navigator !== "undefined" ? navigator.userAgent.slice(0, 128) : "unknown"
       },
       autoRecvAudio: p.autoReceiveAudio,
-      autoRecvVideo: p.autoReceiveVideo
+      autoRecvVideo: p.autoReceiveVideo,
+      retry: retry || void 0
     };
   }
   newSignal() {
@@ -1846,7 +1848,7 @@ var RoomSession = class {
       let m = await s.request("resume", resume, 5e3);
       if (m.code === CODE_USER_NOT_FOUND) {
         this.lastMsgIndex = null;
-        m = await s.request("enter", this.enterRequest(), 5e3);
+        m = await s.request("enter", this.enterRequest(true), 5e3);
         if (m.code === CODE_REDIRECT) {
           const to = redirectURL(m.data);
           if (to) {

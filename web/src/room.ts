@@ -113,7 +113,8 @@ export class RoomSession {
     this.hooks.state(prev, next);
   }
 
-  private enterRequest(): unknown {
+  /** The enter of these params; retry marks an enter again after the session timed out while reconnecting (webhook 103 reason 3). */
+  private enterRequest(retry = false): unknown {
     const p = this.params;
     return {
       sdkAppId: p.sdkAppId,
@@ -135,6 +136,7 @@ export class RoomSession {
       },
       autoRecvAudio: p.autoReceiveAudio,
       autoRecvVideo: p.autoReceiveVideo,
+      retry: retry || undefined,
     };
   }
 
@@ -360,7 +362,7 @@ export class RoomSession {
       if (m.code === CODE_USER_NOT_FOUND) {
         // Dropped past the drop timeout: others saw us leave; enter again.
         this.lastMsgIndex = null;
-        m = await s.request('enter', this.enterRequest(), 5000);
+        m = await s.request('enter', this.enterRequest(true), 5000);
         if (m.code === CODE_REDIRECT) {
           // The room lives elsewhere now: enter there (a malformed
           // redirect is retried here after the back-off).

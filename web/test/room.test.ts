@@ -104,6 +104,7 @@ describe('RoomSession', () => {
     const req = ws.last('enter');
     expect(req.data).toMatchObject({ sdkAppId: 1400000001, userId: 'alice', roomId: 9, scene: 1, role: 21, autoRecvAudio: true, autoRecvVideo: true });
     expect(req.data.terminal.userType).toBe(1);
+    expect(req.data.retry).toBeUndefined(); // a first enter
     ws.respond('enter', 0, enterResponse([{ userId: 'bob', role: 20, video: true }], { role: 21, scene: 1 }));
     expect(await entered).toEqual({ code: 0, msg: '' });
     expect(room.role).toBe('audience');
@@ -206,6 +207,8 @@ describe('RoomSession', () => {
     ws2.respond('resume', -102007);
     await vi.advanceTimersByTimeAsync(0);
     expect(ws2.last('enter').data.userId).toBe('alice');
+    // An enter again after the session timed out: webhook 103 reason 3.
+    expect(ws2.last('enter').data.retry).toBe(true);
     ws2.respond('enter', 0, enterResponse([{ userId: 'bob' }]));
     await vi.advanceTimersByTimeAsync(0);
     expect(events).toEqual([{ kind: 'away', userId: 'eve' }]);
