@@ -122,7 +122,7 @@ func TestMediaPathOverPion(t *testing.T) {
 }
 
 func testMediaPath(t *testing.T, format VideoFormat, mk func(uint32, bool) []byte, w, h int) {
-	api, err := newPionAPI(true, 0, &sync.Map{})
+	api, err := newPionAPI(true, 0, &sync.Map{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcengine/rtcengine/internal/proto"
+	"github.com/rtcengine/rtcengine/internal/rtpnack"
 )
 
 // SetRemoteVideoRenderCallback sets who receives a remote user's video
@@ -395,10 +396,14 @@ func (m *mediaClient) readVideo(pc *webrtc.PeerConnection, user, stream, key str
 	arrivals := frameArrivals{}
 	var i420 i420Output
 	defer i420.close()
+	nacks := m.c.mediaState.api.nackOf(pc)
 	for {
-		pkt, _, err := tr.ReadRTP()
+		pkt, attrs, err := tr.ReadRTP()
 		if err != nil {
 			return
+		}
+		if rtx, ok := rtpnack.RepairOf(attrs); ok { // an RTX repair: stop asking for it
+			nacks.Repaired(pkt.SSRC, pkt.SequenceNumber, rtx)
 		}
 		now := time.Now()
 		rt.meter.touch(now)

@@ -33,6 +33,7 @@ func newMediaCollector(e *sfu.Engine) *mediaCollector {
 		m("layer_switches_total", "Big/small layer switches made for subscribers.", func(t *sfu.Totals) uint64 { return t.LayerSwitches }),
 		m("queue_drops_total", "Packets dropped because a subscriber's send queue was full.", func(t *sfu.Totals) uint64 { return t.QueueDrops }),
 		m("cache_misses_total", "Queued packets overwritten in the cache before they were sent.", func(t *sfu.Totals) uint64 { return t.CacheMisses }),
+		m("fastpath_packets_total", "RTP packets sent to subscribers through the engine's own SRTP sender, straight into the UDP socket (docs/sfu.md).", func(t *sfu.Totals) uint64 { return t.FastPathPackets }),
 		m("write_errors_total", "Packets the transport refused to send.", func(t *sfu.Totals) uint64 { return t.WriteErrors }),
 		m("udp_packets_total", "Datagrams written to the media UDP socket (media, RTCP, DTLS, STUN).", func(t *sfu.Totals) uint64 { return t.Socket.Packets }),
 		m("udp_direct_sends_total", "Datagrams sent on their own, outside a batch.", func(t *sfu.Totals) uint64 { return t.Socket.Direct }),

@@ -78,6 +78,7 @@ type DownTrack struct {
 	abs    [3]byte
 	rtxSeq uint16
 
+	sr    srState // senderreport.go
 	stats downCounters
 }
 
@@ -268,9 +269,10 @@ func (d *DownTrack) Stats() DownTrackStats {
 		NACKMisses: d.stats.nackMisses.Load(), PLIs: d.stats.plis.Load(), NACKThrottled: d.stats.nackThrottled.Load(),
 		LayerSwitches: d.stats.switches.Load(), QueueDrops: d.stats.queueDrops.Load(),
 		CacheMisses: d.stats.cacheMisses.Load(), WriteErrors: d.stats.wrErrs.Load(),
-		FractionLost: float64(d.stats.fractionLost.Load()) / 256,
-		TotalLost:    d.stats.totalLost.Load(),
-		RTT:          time.Duration(d.stats.rtt.Load()),
+		FastPathPackets: d.stats.fastPath.Load(),
+		FractionLost:    float64(d.stats.fractionLost.Load()) / 256,
+		TotalLost:       d.stats.totalLost.Load(),
+		RTT:             time.Duration(d.stats.rtt.Load()),
 	}
 	if cr := d.codec.ClockRate; cr > 0 {
 		s.Jitter = time.Duration(uint64(d.stats.jitter.Load()) * uint64(time.Second) / uint64(cr))
@@ -355,10 +357,11 @@ func (d *DownTrack) forward(s *sendWorker, l *layer, seq uint16) {
 	d.hist.put(histEntry{layer: int8(l.idx), outSeq: outSeq, srcSeq: v.seq, tsOffset: outTS - v.ts})
 	d.buildHeader(b, l, v, now)
 	d.hdr.PayloadType, d.hdr.SequenceNumber, d.hdr.Timestamp, d.hdr.SSRC = b.pt, outSeq, outTS, b.ssrc
-	if _, err := b.writer.WriteRTP(&d.hdr, v.payload); err != nil {
+	if err := d.writeRTP(s, b, v.payload); err != nil {
 		d.stats.wrErrs.Add(1)
 		return
 	}
+	d.sr.note(outTS, len(v.payload), now)
 	d.stats.packets.Add(1)
 	d.stats.bytes.Add(uint64(len(v.payload)))
 	if d.ck != codecOther {
@@ -452,9 +455,12 @@ func (d *DownTrack) retransmit(s *sendWorker, outSeq uint16) {
 	} else {
 		d.hdr.PayloadType, d.hdr.SequenceNumber, d.hdr.SSRC = b.pt, outSeq, b.ssrc
 	}
-	if _, err := b.writer.WriteRTP(&d.hdr, payload); err != nil {
+	if err := d.writeRTP(s, b, payload); err != nil {
 		d.stats.wrErrs.Add(1)
 		return
+	}
+	if b.rtxSSRC == 0 {
+		d.sr.noteResent(len(payload))
 	}
 	d.hist.noteResent(outSeq, now)
 	d.stats.retransmits.Add(1)

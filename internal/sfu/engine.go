@@ -12,12 +12,12 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcengine/rtcengine/internal/rtpnack"
 	"github.com/rtcengine/rtcengine/internal/udpbatch"
 )
 
@@ -41,9 +41,13 @@ type Engine struct {
 
 	// pubAPI builds publisher PeerConnections (receive side: NACK
 	// generation, receiver reports, transport-wide CC feedback); subAPI
-	// builds subscriber ones (send side: sender reports; NACKs are answered
-	// by DownTracks from the packet cache, not by an interceptor).
+	// builds subscriber ones (send side: no interceptors; sender reports
+	// come from the engine's reporter and NACKs are answered by DownTracks
+	// from the packet cache).
 	pubAPI, subAPI *webrtc.API
+	// nacks makes the NACK generator of each publisher connection; layer
+	// readers tell it about RTX repairs (internal/rtpnack).
+	nacks *rtpnack.Factory
 
 	mu     sync.Mutex
 	peers  map[*Peer]struct{}
@@ -53,6 +57,7 @@ type Engine struct {
 
 	workers []*sendWorker // send loops, one per core (sendqueue.go)
 	nextW   atomic.Uint32
+	reports reporter // sender reports for every subscriber (senderreport.go)
 }
 
 // NewEngine validates cfg, opens the media sockets and returns an Engine.
@@ -67,11 +72,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.startWorkers()
+	e.startReporter()
 	var err error
 	if e.pubAPI, err = e.newAPI(true); err == nil {
 		e.subAPI, err = e.newAPI(false)
 	}
 	if err != nil {
+		e.stopReporter()
 		e.stopWorkers()
 		e.closeSockets()
 		return nil, err
@@ -125,10 +132,13 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 	}
 	ir := &interceptor.Registry{}
 	if publisher {
-		gen, err := nack.NewGeneratorInterceptor()
+		// Every 100 ms, at most 10 times (1 s: subscribers have given up
+		// the frame by then), until the packet arrives, original or RTX.
+		gen, err := rtpnack.NewFactory(rtpnack.Interval(100*time.Millisecond), rtpnack.MaxNacks(10))
 		if err != nil {
 			return nil, err
 		}
+		e.nacks = gen
 		ir.Add(gen)
 		rr, err := report.NewReceiverInterceptor()
 		if err != nil {
@@ -140,13 +150,10 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 			return nil, err
 		}
 		ir.Add(tw)
-	} else {
-		sr, err := report.NewSenderInterceptor()
-		if err != nil {
-			return nil, err
-		}
-		ir.Add(sr)
 	}
+	// The subscriber API has no interceptor: sender reports are the
+	// engine's own (senderreport.go), because fast-path packets never pass
+	// through Pion's writer.
 
 	se := webrtc.SettingEngine{LoggerFactory: slogFactory{e.log}}
 	se.SetICEUDPMux(e.udpMux)
@@ -369,6 +376,7 @@ func (e *Engine) Close() error {
 	for _, p := range peers {
 		errs = append(errs, p.Close())
 	}
+	e.stopReporter()
 	e.stopWorkers()
 	errs = append(errs, e.closeSockets())
 	return errors.Join(errs...)

@@ -41,6 +41,8 @@ type Peer struct {
 	// and then start from a keyframe.
 	subReady atomic.Bool
 	wg       sync.WaitGroup // layer readers and RTCP loops
+	// fast is the subscriber connection's own SRTP sender (fastpath.go).
+	fast fastState
 
 	mu         sync.Mutex
 	closed     bool
@@ -84,12 +86,18 @@ func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 		p.events.post(func() { p.h.OnBandwidthEstimate(bps) })
 	})
 	p.pub.OnTrack(p.onTrack)
+	p.sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
+		p.fast.mu.Lock()
+		p.refreshFastPath(pair)
+		p.fast.mu.Unlock()
+	})
 	p.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.events.post(func() { p.h.OnConnectionStateChange(TargetPublisher, connectionStateOf(s)) })
 	})
 	p.sub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
+			p.startFastPath()
 			p.subReady.Store(true)
 			for _, d := range p.DownTracks() {
 				d.requestKeyframe()
@@ -376,6 +384,9 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, ex
 		track: t, idx: layerIndex(st), streamType: st, remote: remote, ssrc: uint32(remote.SSRC()),
 		cache: newPacketCache(cacheSize), clock: p.e.cfg.Clock, pliInterval: p.e.cfg.KeyframeInterval,
 		writeRTCP: writeRTCP,
+	}
+	if ext == nil { // a relay connection's generator is not known here
+		l.nacks = p.e.nacks.Generator(p.pub.ID())
 	}
 	l.stats.level.Store(noLevel)
 	for _, h := range recv.GetParameters().HeaderExtensions {

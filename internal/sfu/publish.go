@@ -13,6 +13,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcengine/rtcengine/internal/rtpnack"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
@@ -231,6 +232,9 @@ type layer struct {
 	clock        Clock
 	pliInterval  time.Duration
 	writeRTCP    func([]rtcp.Packet) error
+	// nacks is the publisher connection's NACK generator, told about RTX
+	// repairs so that it stops asking for them (nil for relayed streams).
+	nacks *rtpnack.Generator
 
 	lastPLI atomic.Int64
 	// pliPending records a request suppressed by the rate limit; the
@@ -248,12 +252,15 @@ func (l *layer) run(buf []byte, n int) {
 	rs.clockRate = l.track.codec.ClockRate
 	l.handle(buf[:n], &rs)
 	for {
-		n, _, err := l.remote.Read(buf)
+		n, attrs, err := l.remote.Read(buf)
 		if err != nil {
 			if errors.Is(err, io.ErrShortBuffer) {
 				continue
 			}
 			return
+		}
+		if rtx, ok := rtpnack.RepairOf(attrs); ok && n >= 4 {
+			l.nacks.Repaired(l.ssrc, binary.BigEndian.Uint16(buf[2:4]), rtx)
 		}
 		l.handle(buf[:n], &rs)
 	}

@@ -146,6 +146,7 @@ type sendWorker struct {
 	buf   [maxPacketSize]byte
 	rtx   [maxPacketSize + 2]byte
 	view  rtpView
+	fast  fastScratch // fastpath.go
 	// midFrame: the last video packet forwarded did not end its frame.
 	midFrame bool
 }

@@ -144,6 +144,9 @@ type DownTrackStats struct {
 	QueueDrops    uint64 // dropped because the subscriber's send queue was full
 	CacheMisses   uint64 // queued packets already overwritten in the cache
 	WriteErrors   uint64
+	// FastPathPackets are RTP packets (media and retransmissions) sent
+	// through the engine's own SRTP sender (docs/sfu.md, "Fast path").
+	FastPathPackets uint64
 
 	// From the subscriber's RTCP receiver reports (RFC 3550 §6.4.2).
 	FractionLost float64 // last reported, 0..1
@@ -157,6 +160,7 @@ type downCounters struct {
 	nacks, retransmits, nackMisses, plis      atomic.Uint64
 	nackThrottled                             atomic.Uint64 // NACKs not answered (retransmit's throttle)
 	switches, queueDrops, cacheMisses, wrErrs atomic.Uint64
+	fastPath                                  atomic.Uint64
 	fractionLost                              atomic.Uint32 // 8-bit fixed point
 	totalLost                                 atomic.Uint32
 	jitter                                    atomic.Uint32 // clock units

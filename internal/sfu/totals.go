@@ -20,6 +20,8 @@ type Totals struct {
 	QueueDrops    uint64 // packets dropped because a subscriber's queue was full
 	CacheMisses   uint64
 	WriteErrors   uint64
+	// FastPathPackets were sent through the engine's own SRTP sender.
+	FastPathPackets uint64
 
 	Socket udpbatch.Stats // the media UDP socket's sends
 }
@@ -36,6 +38,7 @@ func (t *Totals) add(s DownTrackStats) {
 	t.QueueDrops += s.QueueDrops
 	t.CacheMisses += s.CacheMisses
 	t.WriteErrors += s.WriteErrors
+	t.FastPathPackets += s.FastPathPackets
 }
 
 // retired keeps the counters of closed DownTracks. Its lock also orders a
