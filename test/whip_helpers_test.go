@@ -96,6 +96,7 @@ type whipClient struct {
 	resource string // absolute resource URL, after the POST
 	etag     string
 	answer   string
+	links    []string // the POST answer's Link headers
 
 	video, audio *webrtc.TrackLocalStaticSample // publishers
 	frames       *playedFrames                  // players
@@ -204,7 +205,7 @@ func (c *whipClient) post(endpoint, offer string) {
 		r.header.Get("Content-Type") != "application/sdp" || !strings.Contains(r.body, "a=candidate:") {
 		c.t.Fatalf("%s: 201 without Location, ETag, an SDP answer or its candidates: %v\n%s", c.name, r.header, r.body)
 	}
-	c.resource, c.etag, c.answer = c.base+loc, r.header.Get("ETag"), r.body
+	c.resource, c.etag, c.answer, c.links = c.base+loc, r.header.Get("ETag"), r.body, r.header.Values("Link")
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: r.body}); err != nil {
 		c.t.Fatalf("%s: applying the answer: %v", c.name, err)
 	}

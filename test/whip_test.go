@@ -1,12 +1,16 @@
 package test
 
 import (
+	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	pturn "github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -66,6 +70,9 @@ func TestWHIPPublisherReachesSDK(t *testing.T) {
 	start := time.Now()
 	obs.post("/whip?sdkAppId=1400000001&userId=obs&roomId=9101", offer)
 	posted := time.Since(start)
+	if len(obs.links) != 0 {
+		t.Errorf("Link headers without a TURN server: %q", obs.links)
+	}
 	bob.Wait("OnRemoteUserEnterRoom", "obs")
 	bob.waitSeen("OnUserVideoAvailable", "obs", true)
 	bob.waitSeen("OnUserAudioAvailable", "obs", true)
@@ -441,4 +448,47 @@ func TestWHIPSessionEnds(t *testing.T) {
 	waitFor(t, waitTimeout, "the replaced session's resource to go", func() bool {
 		return httpDo(t, http.MethodDelete, cam.resource, "", "", "").status == http.StatusNotFound
 	})
+}
+
+// TestWHIPAnnouncesTURN: with the embedded TURN server on, the POST answer
+// names it in Link headers (RFC 9725 §4.6), one per transport, with a
+// credential for the publisher that the TURN server accepts.
+func TestWHIPAnnouncesTURN(t *testing.T) {
+	e := NewEnv(t, func(c *config.Config) { c.TURN.Enabled, c.TURN.Port = true, 0 })
+	obs := e.newWHIPPublisher("obs", whipToken(t, "obs", 9106))
+	obs.post("/whip?sdkAppId=1400000001&userId=obs&roomId=9106", obs.offer(false))
+	link := regexp.MustCompile(`^<(turn:[^>?]+)\?transport=(udp|tcp)>; rel="ice-server"; username="([^"]+)"; credential="([^"]+)"; credential-type="password"$`)
+	var udpAddr, user, pass string
+	var transports []string
+	for _, l := range obs.links {
+		m := link.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("Link header %q is not a TURN ice-server with a credential", l)
+		}
+		transports = append(transports, m[2])
+		if m[2] == "udp" {
+			udpAddr, user, pass = strings.TrimPrefix(m[1], "turn:"), m[3], m[4]
+		}
+	}
+	if !slices.Equal(transports, []string{"udp", "tcp"}) || !strings.Contains(user, "obs") {
+		t.Fatalf("Link headers %q: want TURN over UDP and TCP with a credential for obs", obs.links)
+	}
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := pturn.NewClient(&pturn.ClientConfig{TURNServerAddr: udpAddr, Conn: conn, Username: user, Password: pass, Realm: "rtcengine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("allocating with the announced credential: %v", err)
+	}
+	relay.Close()
 }

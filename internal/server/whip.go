@@ -22,6 +22,13 @@ func (s *Server) newWHIP(clock room.Clock) *whip.Handler {
 		Log:            s.log,
 		Clock:          clock,
 		ConnectTimeout: s.cfg.Limits.WHIPConnectTimeout,
+		ICEServers: func(app trtc.SDKAppID, user trtc.UserID, host string) []whip.ICEServer {
+			var out []whip.ICEServer
+			for _, x := range s.ICEServers(app, user, host) {
+				out = append(out, whip.ICEServer{URLs: x.URLs, Username: x.Username, Credential: x.Credential})
+			}
+			return out
+		},
 	})
 }
 

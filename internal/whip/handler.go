@@ -63,6 +63,17 @@ type Config struct {
 	// Router, in a cluster, sends POSTs for rooms owned by other nodes
 	// there (route.go); nil serves every room here.
 	Router Router
+	// ICEServers, when set, gives the ICE servers (the embedded TURN
+	// server, with a credential for the user) announced in the POST
+	// answer's Link headers (RFC 9725 §4.6); host is the one the client
+	// reached the server by.
+	ICEServers func(app trtc.SDKAppID, user trtc.UserID, host string) []ICEServer
+}
+
+// ICEServer is one STUN or TURN server with its credential.
+type ICEServer struct {
+	URLs                 []string
+	Username, Credential string
 }
 
 // Handler serves the WHIP and WHEP endpoints and owns their resources.

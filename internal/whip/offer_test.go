@@ -3,6 +3,7 @@ package whip
 import (
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,19 @@ func FuzzInspectOffer(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestICEServerLinks(t *testing.T) {
+	got := iceServerLinks([]ICEServer{
+		{URLs: []string{"turn:a:3478?transport=udp", "turns:a:443?transport=tcp"}, Username: `1700000000:u"1\`, Credential: "p/w="},
+		{URLs: []string{"stun:a:3478"}},
+	})
+	want := []string{
+		`<turn:a:3478?transport=udp>; rel="ice-server"; username="1700000000:u\"1\\"; credential="p/w="; credential-type="password"`,
+		`<turns:a:443?transport=tcp>; rel="ice-server"; username="1700000000:u\"1\\"; credential="p/w="; credential-type="password"`,
+		`<stun:a:3478>; rel="ice-server"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
 }

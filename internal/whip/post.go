@@ -26,6 +26,11 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, k Kind) {
 	hd.Set("Location", res.location())
 	hd.Set("ETag", res.etag)
 	hd.Set("Accept-Patch", typeSDPFrag)
+	if h.cfg.ICEServers != nil {
+		for _, l := range iceServerLinks(h.cfg.ICEServers(res.grant.app.SDKAppID, res.grant.user, r.Host)) {
+			hd.Add("Link", l)
+		}
+	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
@@ -227,4 +232,34 @@ func clientIP(r *http.Request) string {
 		host = host[:i]
 	}
 	return strings.Trim(host, "[]")
+}
+
+// iceServerLinks renders ICE servers as Link header values (RFC 9725
+// §4.6, RFC 8288): one per URL, with the TURN credential as parameters.
+func iceServerLinks(servers []ICEServer) []string {
+	var out []string
+	for _, s := range servers {
+		for _, u := range s.URLs {
+			l := "<" + u + `>; rel="ice-server"`
+			if s.Username != "" {
+				l += `; username=` + quoteParam(s.Username) + `; credential=` + quoteParam(s.Credential) + `; credential-type="password"`
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// quoteParam makes a quoted-string (RFC 9110 §5.6.4).
+func quoteParam(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' || v[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	b.WriteByte('"')
+	return b.String()
 }
