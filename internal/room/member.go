@@ -84,6 +84,17 @@ func (m *Member) Leave() {
 	r.leaveLocked(m, CauseNormal, trtc.LeaveNormal, r.mgr.clock.Now())
 }
 
+// LeaveTimedOut removes the member as a connection lost past the drop
+// timeout does: others see leave reason 1, the webhook says 104 reason 2.
+// For members without a signaling session (WHIP, WHEP) whose media
+// connection failed or never connected.
+func (m *Member) LeaveTimedOut() {
+	r := m.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.leaveLocked(m, CauseTimeout, trtc.LeaveTimeout, r.mgr.clock.Now())
+}
+
 // Detach records that sink's connection is gone. Unless the member resumes
 // within the drop timeout, it is removed and others see leave reason 1. A
 // detach from a sink that is no longer the member's (the member already

@@ -29,7 +29,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, k Kind) {
 		herr.write(w)
 		return
 	}
-	res.end("deleted", true)
+	res.end("deleted", leaveNormal)
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -125,7 +125,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k Kind) (*resou
 	}
 	answer, herr := h.start(r.Context(), res, join, existing, streams, trtc.UserID(q.Get("anchor")))
 	if herr != nil {
-		res.end("refused: "+herr.msg, true)
+		res.end("refused: "+herr.msg, leaveNormal)
 		return nil, "", herr
 	}
 	return res, answer, nil

@@ -77,7 +77,7 @@ func (r *resource) location() string { return "/" + r.kind.String() + "/" + r.id
 // resource is ended from the handler's queue.
 func (r *resource) Deliver(e room.Event) {
 	if e.Kind == room.EventKicked || e.Kind == room.EventMoved {
-		r.h.queue.Post(func() { r.end("removed from the room", false) })
+		r.h.queue.Post(func() { r.end("removed from the room", stayGone) })
 	}
 }
 
@@ -104,9 +104,9 @@ func (r *resource) onState(state sfu.ConnectionState) {
 		}
 		r.mu.Unlock()
 	case sfu.ConnectionStateFailed:
-		r.end("ICE failed", true)
+		r.end("ICE failed", leaveTimeout)
 	case sfu.ConnectionStateClosed:
-		r.end("connection closed", true)
+		r.end("connection closed", leaveNormal)
 	}
 }
 
@@ -120,7 +120,7 @@ func (r *resource) armConnectTimeout() {
 			connected := r.connected
 			r.mu.Unlock()
 			if !connected {
-				r.end("ICE did not connect within "+d.String(), true)
+				r.end("ICE did not connect within "+d.String(), leaveTimeout)
 			}
 		})
 	})
@@ -139,10 +139,18 @@ func (r *resource) isEnded() bool {
 	return r.ended
 }
 
+// How a session's member leaves the room when the session ends.
+type leaving int
+
+const (
+	stayGone     leaving = iota // the room has already removed the member
+	leaveNormal                 // DELETE, the client closed its connection: reason 0
+	leaveTimeout                // ICE failed or never connected: reason 1 (webhook 104 reason 2)
+)
+
 // end closes the session once: the member leaves the room (others see it
-// leave, the hub closes its media) and the URL is forgotten. leave is false
-// when the room has already removed the member.
-func (r *resource) end(why string, leave bool) {
+// leave, the hub closes its media) and the URL is forgotten.
+func (r *resource) end(why string, how leaving) {
 	r.mu.Lock()
 	if r.ended {
 		r.mu.Unlock()
@@ -156,8 +164,12 @@ func (r *resource) end(why string, leave bool) {
 		t.Stop()
 	}
 	r.h.forget(r)
-	if m != nil && leave {
+	switch {
+	case m == nil:
+	case how == leaveNormal:
 		m.Leave()
+	case how == leaveTimeout:
+		m.LeaveTimedOut()
 	}
 	r.h.log.Debug(r.kind.String()+" session ended", "resource", r.id, "room", r.grant.room.String(), "user", string(r.grant.user), "why", why)
 }
