@@ -492,3 +492,46 @@ func TestWHIPAnnouncesTURN(t *testing.T) {
 	}
 	relay.Close()
 }
+
+// TestWHEPPlaysScreenShare: a player with ?stream=sub plays the sharer's
+// screen share (and its audio) while a plain player in the same room plays
+// another anchor's camera; a bad stream value is refused.
+func TestWHEPPlaysScreenShare(t *testing.T) {
+	e := NewEnv(t)
+	const room = 9107
+	bob := e.Join("bob", room, rtc.SceneLive, rtc.RoleAudience)
+	obs := e.newWHIPPublisher("obs", whipToken(t, "obs", room))
+	obs.post("/whip", obs.offer(false))
+	share := e.newWHIPPublisher("share", whipToken(t, "share", room))
+	share.post("/whip?stream=sub", share.offer(false))
+	bob.waitSeen("OnUserSubStreamAvailable", "share", true)
+
+	screen := e.newWHEPPlayer("screen", whipToken(t, "screen", room))
+	screen.post("/whep?stream=sub", screen.offer(false))
+	camera := e.newWHEPPlayer("camera", whipToken(t, "camera", room))
+	camera.post("/whep?stream=main", camera.offer(false))
+	bad := e.newWHEPPlayer("bad", whipToken(t, "bad", room))
+	if r := httpDo(t, http.MethodPost, e.Srv.URL()+"/whep?stream=aux", bad.token, "application/sdp", bad.offer(false)); r.status != http.StatusBadRequest {
+		t.Fatalf("POST /whep?stream=aux = %d %s, want 400", r.status, r.body)
+	}
+
+	stop := make(chan struct{})
+	wgO, wgS := whipPump(obs, 'o', stop), whipPump(share, 's', stop)
+	defer wgS.Wait()
+	defer wgO.Wait()
+	defer close(stop)
+	waitFor(t, waitTimeout, "the screen player playing the share", func() bool {
+		v, a := screen.frames.counted('s')
+		return len(v) > 5 && len(a) > 5
+	})
+	waitFor(t, waitTimeout, "the camera player playing obs", func() bool {
+		v, a := camera.frames.counted('o')
+		return len(v) > 5 && len(a) > 5
+	})
+	if v, a := screen.frames.counted('o'); len(v)+len(a) != 0 {
+		t.Fatalf("the screen player played obs: %d video, %d audio", len(v), len(a))
+	}
+	if v, a := camera.frames.counted('s'); len(v)+len(a) != 0 {
+		t.Fatalf("the camera player played the share: %d video, %d audio", len(v), len(a))
+	}
+}

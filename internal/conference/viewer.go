@@ -27,16 +27,17 @@ func (hd *handler) OnConnectionStateChange(target sfu.Target, state sfu.Connecti
 
 // viewer is the receive policy of a playback-only participant (a WHEP
 // player): its connection was negotiated once by its own offer, with one
-// audio and one video slot, so it receives the audio and the main video of
-// one anchor at a time.
+// audio and one video slot, so it receives the audio and the main video (or
+// the screen share) of one anchor at a time.
 type viewer struct {
 	pinned    trtc.UserID // the anchor asked for; "" = pick one
 	following trtc.UserID // the anchor received now; "" = none
+	video     room.Stream // StreamVideo, or StreamSub for a screen-share player
 }
 
 func (v *viewer) wants(pub *published) bool {
 	s := pub.key.stream
-	return v.following != "" && pub.key.user == v.following && (s == room.StreamAudio || s == room.StreamVideo)
+	return v.following != "" && pub.key.user == v.following && (s == room.StreamAudio || s == v.video)
 }
 
 // JoinViewer registers a playback-only member whose client offered the
@@ -44,11 +45,16 @@ func (v *viewer) wants(pub *published) bool {
 // before the participant receives anything. It receives anchor's audio and
 // main video, or, when anchor is empty, those of the anchor that started
 // publishing video first, moving to the next one when that anchor stops
-// publishing or leaves. A participant that could not be answered is closed
-// and not registered.
-func (h *Hub) JoinViewer(ctx context.Context, m *room.Member, anchor trtc.UserID, offer string, sig Signaler) (*Participant, string, error) {
+// publishing or leaves. With sub it receives the screen share instead of
+// the main video: the sharer's (the room has one at most) or, with anchor,
+// that anchor's once it shares, with the sharer's audio. A participant that
+// could not be answered is closed and not registered.
+func (h *Hub) JoinViewer(ctx context.Context, m *room.Member, anchor trtc.UserID, sub bool, offer string, sig Signaler) (*Participant, string, error) {
 	p := h.newParticipant(m, true, true, sig)
-	p.viewer = &viewer{pinned: anchor}
+	p.viewer = &viewer{pinned: anchor, video: room.StreamVideo}
+	if sub {
+		p.viewer.video = room.StreamSub
+	}
 	answer, err := p.ViewerOffer(ctx, offer)
 	if err != nil {
 		if peer := p.peerOrNil(); peer != nil {
@@ -119,13 +125,18 @@ func (h *Hub) follow(rs *roomState) {
 // pickAnchor is the viewer's choice: the pinned anchor; else the current
 // one while it publishes video; else whoever has published video longest;
 // else, for an audio-only room, the current one while it publishes audio or
-// whoever has published audio longest.
+// whoever has published audio longest. A screen-share viewer follows the
+// sharer only.
 func pickAnchor(rs *roomState, p *Participant) trtc.UserID {
 	v := p.viewer
 	if v.pinned != "" {
 		return v.pinned
 	}
-	for _, s := range []room.Stream{room.StreamVideo, room.StreamAudio} {
+	order := []room.Stream{room.StreamVideo, room.StreamAudio}
+	if v.video == room.StreamSub {
+		order = []room.Stream{room.StreamSub}
+	}
+	for _, s := range order {
 		if v.following != "" && rs.tracks[trackKey{v.following, s}] != nil {
 			return v.following
 		}

@@ -236,7 +236,7 @@ func readBody(w http.ResponseWriter, r *http.Request, wantType string, limit int
 // so that a misspelt one does not go unnoticed.
 var queryParams = map[Kind][]string{
 	KindWHIP: {"sdkAppId", "userId", "roomId", "strRoomId", "scene", "stream"},
-	KindWHEP: {"sdkAppId", "userId", "roomId", "strRoomId", "anchor"},
+	KindWHEP: {"sdkAppId", "userId", "roomId", "strRoomId", "anchor", "stream"},
 }
 
 func checkQuery(r *http.Request, k Kind) *httpError {

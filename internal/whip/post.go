@@ -107,6 +107,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k Kind) (*resou
 			return nil, "", herr
 		}
 	} else {
+		switch q.Get("stream") {
+		case "", "main":
+		case "sub":
+			res.sub = true
+		default:
+			return nil, "", fail(http.StatusBadRequest, trtc.ErrInvalidParameter, "stream must be main or sub")
+		}
 		anchor := q.Get("anchor")
 		if anchor != "" {
 			if err := trtc.ValidateUserID(anchor); err != nil {
@@ -185,7 +192,7 @@ func (h *Handler) start(ctx context.Context, res *resource, join room.JoinReques
 		answer, err = res.negotiate(ctx, res.offer)
 	} else {
 		var part *conference.Participant
-		part, answer, err = h.cfg.Media.JoinViewer(ctx, m, anchor, res.offer, res)
+		part, answer, err = h.cfg.Media.JoinViewer(ctx, m, anchor, res.sub, res.offer, res)
 		res.mu.Lock()
 		res.part = part
 		res.mu.Unlock()

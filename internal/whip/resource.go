@@ -50,6 +50,8 @@ type resource struct {
 	// hints declares the stream type of the client's video track ids
 	// (WHIP; kept for the renegotiation of an ICE restart).
 	hints map[string]trtc.StreamType
+	// sub: a WHEP player of the screen share (?stream=sub).
+	sub bool
 
 	mu        sync.Mutex
 	member    *room.Member
