@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -61,41 +60,29 @@ func newTestEnv(t testing.TB, cfg Config) *testEnv {
 }
 
 // newClientAPI builds what a Pion client (like our Go SDK) would use:
-// default codecs and interceptors, loopback only.
-func newClientAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-}
+// default codecs and interceptors, loopback UDP only.
+func newClientAPI(t testing.TB) *webrtc.API { return clientAPI(t, webrtc.NetworkTypeUDP4) }
 
 // newTCPClientAPI is newClientAPI restricted to active ICE-TCP.
-func newTCPClientAPI(t testing.TB) *webrtc.API {
+func newTCPClientAPI(t testing.TB) *webrtc.API { return clientAPI(t, webrtc.NetworkTypeTCP4) }
+
+// clientAPI is a client's API on network, with first registered before
+// the default interceptors (nearest the wire).
+func clientAPI(t testing.TB, network webrtc.NetworkType, first ...interceptor.Factory) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
+	for _, f := range first {
+		ir.Add(f)
+	}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	se := loopbackSettings()
+	se.SetNetworkTypes([]webrtc.NetworkType{network})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 }
 

@@ -2,12 +2,10 @@ package sfu
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -83,21 +81,7 @@ func TestPublisherRepairsStopNACKs(t *testing.T) {
 		drop:    func(seq uint16) bool { return seq >= 20 && seq < 80 && seq%10 == 5 },
 		lastSeq: last, reached: make(chan struct{}), nacked: map[uint16]int{},
 	}
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	ir.Add(loss) // first: nearest the wire, below the NACK responder
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	env.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	env.api = clientAPI(t, webrtc.NetworkTypeUDP4, loss) // first: nearest the wire, below the NACK responder
 
 	alice := env.newClient("alice", nil)
 	vt := newVideoTrack(t, "camera")
