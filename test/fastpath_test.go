@@ -44,6 +44,10 @@ func TestMediaFastPathUDPNotTCP(t *testing.T) {
 	if fast := metricValue(t, m, "rtcengine_media_fastpath_packets_total"); fast != 0 {
 		t.Fatalf("fast-path packets %v with only an ICE-TCP subscriber", fast)
 	}
+	// Every forwarded packet's time in the server is in the histogram.
+	if n, fwd := metricValue(t, m, "rtcengine_media_transit_seconds_count"), metricValue(t, m, "rtcengine_media_forwarded_packets_total"); n < fwd {
+		t.Fatalf("transit histogram counted %v packets, %v forwarded", n, fwd)
+	}
 
 	// A UDP subscriber joins: its media takes the fast path.
 	bob := e.Join("bob", room, rtc.SceneVideoCall, rtc.RoleAnchor)

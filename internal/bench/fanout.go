@@ -92,6 +92,12 @@ func WriteMediaTable(w io.Writer, title string, rows []MediaResult) {
 			r.VideoLatency.P50, r.VideoLatency.P99, r.AudioLatency.P50, r.AudioLatency.P99, r.LossPercent, r.LoadCPU)
 	}
 	for _, r := range rows {
+		if t := r.ServerTransit; t != nil {
+			fmt.Fprintf(w, "  N=%d: time in the server (publisher packet read → subscriber copy to the socket) mean %.3f ms, p50 %.3f ms, p99 %.3f ms over %d packets\n",
+				r.Subscribers, t.Mean, t.P50, t.P99, t.Packets)
+		}
+	}
+	for _, r := range rows {
 		if r.Failed > 0 || r.NotReady > 0 {
 			fmt.Fprintf(w, "  N=%d: %d users failed to enter, %d receivers had no media when the window opened\n", r.Subscribers, r.Failed, r.NotReady)
 		}

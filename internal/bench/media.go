@@ -60,6 +60,10 @@ type MediaResult struct {
 	EdgeCPU          float64 `json:"edge_cpu_percent,omitempty"`
 	EdgeCPUPerPacket float64 `json:"edge_cpu_per_packet_us,omitempty"`
 
+	// ServerTransit is the time the forwarded packets spent inside the
+	// server (its /metrics histogram; nil when the server has none).
+	ServerTransit *TransitSummary `json:"server_transit,omitempty"`
+
 	MemoryPerSubKiB float64 `json:"memory_per_subscriber_kib"`
 	MemoryExact     bool    `json:"memory_exact"`
 	ServerBefore    Memory  `json:"server_before"`
@@ -416,6 +420,7 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 		}()
 	}
 	cpu0, cpuErr := readCPU(cfg.ServerCPU)
+	transit0, transitErr := readTransit(cfg.Server)
 	edge0, edgeErr := edgesCPU(cfg.Edges)
 	self0, _ := SelfCPU()
 	t0 := time.Now()
@@ -428,6 +433,7 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 	w.to.Store(int64(w.now()))
 	secs := time.Since(t0).Seconds()
 	cpu1, cpuErr1 := readCPU(cfg.ServerCPU)
+	transit1, transitErr1 := readTransit(cfg.Server)
 	edge1, edgeErr1 := edgesCPU(cfg.Edges)
 	self1, _ := SelfCPU()
 	// Frames sent before the window closed have a second to arrive; later
@@ -438,6 +444,11 @@ func runMedia(cfg MediaConfig, plan mediaPlan) (MediaResult, error) {
 		<-profDone
 	}
 	res.Seconds = secs
+	if transitErr == nil && transitErr1 == nil {
+		if s, ok := summarizeTransit(transit0, transit1); ok {
+			res.ServerTransit = &s
+		}
+	}
 
 	if after, err := ReadMemory(cfg.Server); err == nil {
 		res.ServerAfter = after

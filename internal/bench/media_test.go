@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync/atomic"
@@ -232,5 +233,34 @@ func TestNiceTicks(t *testing.T) {
 	}
 	if got := linTicks(0, 200); len(got) != 5 || got[4] != 200 {
 		t.Errorf("linTicks(0, 200) = %v", got)
+	}
+}
+
+func TestSummarizeTransit(t *testing.T) {
+	page := func(b1, b2, inf, sum float64) string {
+		return fmt.Sprintf(`# TYPE rtcengine_media_transit_seconds histogram
+rtcengine_media_transit_seconds_bucket{le="0.001"} %g
+rtcengine_media_transit_seconds_bucket{le="0.002"} %g
+rtcengine_media_transit_seconds_bucket{le="+Inf"} %g
+rtcengine_media_transit_seconds_sum %g
+rtcengine_media_transit_seconds_count %g
+`, b1, b2, inf, sum, inf)
+	}
+	before, err := parseTransit(page(10, 10, 10, 0.005))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The window: 100 packets, 50 up to 1 ms, 49 in (1, 2] ms, 1 beyond.
+	after, err := parseTransit(page(60, 109, 110, 0.005+0.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := summarizeTransit(before, after)
+	want := TransitSummary{Packets: 100, Mean: 1, P50: 1, P99: 2}
+	if !ok || s != want {
+		t.Fatalf("summary %+v, want %+v", s, want)
+	}
+	if _, err := parseTransit("process_cpu_seconds_total 3\n"); err == nil {
+		t.Fatal("a page without the histogram parsed")
 	}
 }

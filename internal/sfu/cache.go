@@ -21,6 +21,7 @@ type cacheSlot struct {
 	mu  sync.RWMutex
 	seq uint16
 	n   int
+	at  int64 // when the packet arrived (Unix ns): transit.go
 	buf [maxPacketSize]byte
 }
 
@@ -28,15 +29,16 @@ func newPacketCache(size int) *packetCache {
 	return &packetCache{mask: uint16(size - 1), slots: make([]cacheSlot, size)}
 }
 
-// put stores pkt, the raw RTP packet with sequence number seq. Packets
-// larger than maxPacketSize are not stored.
-func (c *packetCache) put(seq uint16, pkt []byte) bool {
+// put stores pkt, the raw RTP packet with sequence number seq, which
+// arrived at (Unix ns). Packets larger than maxPacketSize are not stored.
+func (c *packetCache) put(seq uint16, pkt []byte, at int64) bool {
 	if len(pkt) > maxPacketSize {
 		return false
 	}
 	s := &c.slots[seq&c.mask]
 	s.mu.Lock()
 	s.seq = seq
+	s.at = at
 	s.n = copy(s.buf[:], pkt)
 	s.mu.Unlock()
 	return true
@@ -45,11 +47,17 @@ func (c *packetCache) put(seq uint16, pkt []byte) bool {
 // get copies the packet with sequence number seq into dst and returns its
 // length, or false when it has been overwritten or never arrived.
 func (c *packetCache) get(seq uint16, dst []byte) (int, bool) {
+	n, _, ok := c.getAt(seq, dst)
+	return n, ok
+}
+
+// getAt is get that also returns when the packet arrived (Unix ns).
+func (c *packetCache) getAt(seq uint16, dst []byte) (int, int64, bool) {
 	s := &c.slots[seq&c.mask]
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.n == 0 || s.seq != seq {
-		return 0, false
+		return 0, 0, false
 	}
-	return copy(dst, s.buf[:s.n]), true
+	return copy(dst, s.buf[:s.n]), s.at, true
 }

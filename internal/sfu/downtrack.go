@@ -319,7 +319,7 @@ func (d *DownTrack) forward(s *sendWorker, l *layer, seq uint16) {
 	if b == nil || d.closed.Load() || !d.peer.subReady.Load() {
 		return
 	}
-	n, ok := l.cache.get(seq, s.buf[:])
+	n, arrived, ok := l.cache.getAt(seq, s.buf[:])
 	if !ok {
 		d.stats.cacheMisses.Add(1)
 		return
@@ -362,6 +362,7 @@ func (d *DownTrack) forward(s *sendWorker, l *layer, seq uint16) {
 		return
 	}
 	d.sr.note(outTS, len(v.payload), now)
+	d.peer.e.transit.observe(time.Duration(now.UnixNano() - arrived))
 	d.stats.packets.Add(1)
 	d.stats.bytes.Add(uint64(len(v.payload)))
 	if d.ck != codecOther {

@@ -56,6 +56,7 @@ type Engine struct {
 	retired retired // counters of closed DownTracks (totals.go)
 
 	workers []*sendWorker // send loops, one per core (sendqueue.go)
+	transit transitHist   // forwarded packets' time in the server (transit.go)
 	nextW   atomic.Uint32
 	reports reporter // sender reports for every subscriber (senderreport.go)
 }

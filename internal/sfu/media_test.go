@@ -92,6 +92,15 @@ func TestEveryFrameReachesEverySubscriber(t *testing.T) {
 	if len(ts) != 1 || ts[0].Packets < 150 || ts[0].Frames < 150 || ts[0].Lost != 0 {
 		t.Fatalf("track stats %+v", ts)
 	}
+	// Every forwarded packet's time in the server is counted.
+	var forwarded uint64
+	for _, d := range downs {
+		forwarded += d.Stats().Packets
+	}
+	tr := env.e.Transit()
+	if n := tr.Count(); n < forwarded || tr.Sum <= 0 {
+		t.Fatalf("transit histogram %v (sum %v): %d packets, want at least the %d forwarded", tr.Counts, tr.Sum, n, forwarded)
+	}
 }
 
 func TestLayerSwitchAtKeyframeKeepsOneContinuousTrack(t *testing.T) {

@@ -272,10 +272,10 @@ func (l *layer) handle(pkt []byte, rs *recvState) {
 		return
 	}
 	seq := binary.BigEndian.Uint16(pkt[2:4])
-	if !l.cache.put(seq, pkt) {
+	now := l.clock.Now()
+	if !l.cache.put(seq, pkt, now.UnixNano()) {
 		return
 	}
-	now := l.clock.Now()
 	l.stats.update(rs, pkt, now, l.track.ck)
 	if l.pliPending.Load() && now.UnixNano()-l.lastPLI.Load() >= int64(l.pliInterval) {
 		l.pliPending.Store(false)

@@ -198,10 +198,13 @@ func TestPacketCache(t *testing.T) {
 	c := newPacketCache(8)
 	buf := make([]byte, maxPacketSize)
 	for seq := uint16(65530); seq != 10; seq++ {
-		c.put(seq, []byte{byte(seq)})
+		c.put(seq, []byte{byte(seq)}, int64(seq)*1000)
 	}
 	if n, ok := c.get(9, buf); !ok || n != 1 || buf[0] != 9 {
 		t.Fatalf("get 9: %d %v", n, ok)
+	}
+	if n, at, ok := c.getAt(8, buf); !ok || n != 1 || at != 8000 {
+		t.Fatalf("getAt 8: %d %d %v, want its arrival time 8000", n, at, ok)
 	}
 	if _, ok := c.get(1, buf); ok {
 		t.Fatal("overwritten packet returned")
@@ -209,8 +212,20 @@ func TestPacketCache(t *testing.T) {
 	if _, ok := c.get(100, buf); ok {
 		t.Fatal("missing packet returned")
 	}
-	if c.put(1, make([]byte, maxPacketSize+1)) {
+	if c.put(1, make([]byte, maxPacketSize+1), 0) {
 		t.Fatal("oversized packet cached")
+	}
+}
+
+func TestTransitHistogram(t *testing.T) {
+	e := &Engine{}
+	for _, d := range []time.Duration{-time.Microsecond, 0, 25 * time.Microsecond, 26 * time.Microsecond, 3 * time.Millisecond, time.Second} {
+		e.transit.observe(d)
+	}
+	tr := e.Transit()
+	want := [len(TransitBounds) + 1]uint64{0: 3, 1: 1, 7: 1, len(TransitBounds): 1}
+	if tr.Counts != want || tr.Count() != 6 || tr.Sum != time.Second+3*time.Millisecond+51*time.Microsecond {
+		t.Fatalf("histogram %v sum %v, want %v", tr.Counts, tr.Sum, want)
 	}
 }
 
