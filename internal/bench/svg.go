@@ -44,10 +44,11 @@ const (
 	plotH     = panelH - 70
 )
 
-// RampSVG draws a fanout ramp: added latency p50/p99 (video frames) and
-// server CPU µs per forwarded packet against the number of subscribers.
+// RampSVG draws a fanout ramp: added latency p50/p99 (video frames, end
+// to end; and the server's own share when it reports it) and server CPU µs
+// per forwarded packet against the number of subscribers.
 func RampSVG(r RampResult) []byte {
-	var p50, p99, ap99, cpu [][2]float64
+	var p50, p99, ap99, sp99, cpu [][2]float64
 	maxX, maxLat, maxCPU := 0.0, 5.0, 30.0
 	minLat := 1.0
 	for _, s := range r.Steps {
@@ -56,6 +57,10 @@ func RampSVG(r RampResult) []byte {
 		p99 = append(p99, [2]float64{x, s.VideoLatency.P99})
 		ap99 = append(ap99, [2]float64{x, s.AudioLatency.P99})
 		cpu = append(cpu, [2]float64{x, s.CPUPerPacketUs})
+		if t := s.ServerTransit; t != nil && t.P99 > 0 {
+			sp99 = append(sp99, [2]float64{x, t.P99})
+			minLat = min(minLat, t.P99)
+		}
 		maxX = max(maxX, x)
 		maxLat = max(maxLat, s.VideoLatency.P99, s.AudioLatency.P99)
 		maxCPU = max(maxCPU, s.CPUPerPacketUs)
@@ -74,6 +79,9 @@ func RampSVG(r RampResult) []byte {
 			{name: "audio p99", color: "#ff7f0e", dash: true, pts: ap99},
 		},
 		lines: []plotLine{{"target p99 5 ms", 5, "#2ca02c"}, {"capacity limit 50 ms", 50, "#7f7f7f"}},
+	}
+	if len(sp99) > 0 {
+		lat.series = append(lat.series, plotSeries{name: "in the server p99", color: "#8c564b", dash: true, pts: sp99})
 	}
 	cpuPanel := plotPanel{
 		title: "Server CPU per forwarded packet (µs)", ylabel: "µs", ymin: 0, ymax: niceCeil(maxCPU * 1.1),
