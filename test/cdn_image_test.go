@@ -3,9 +3,6 @@ package test
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,15 +16,7 @@ import (
 // by DescribePublishCdnStream's ImageErrors (not by event 309, which is a
 // recording event).
 func TestCdnMixImages(t *testing.T) {
-	png := filepath.Join(t.TempDir(), "bg.png")
-	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00FF00:s=64x64",
-		"-frames:v", "1", "-y", png).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, out)
-	}
-	body, err := os.ReadFile(png)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := solidPNG(t, "0x00FF00")
 	images := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/bg.png" {
 			http.NotFound(w, r)

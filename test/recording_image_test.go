@@ -3,9 +3,6 @@ package test
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -15,15 +12,7 @@ import (
 // fetched (the image composited in the output is checked by
 // internal/egress TestMixImages).
 func TestRecordingImageDownloadError(t *testing.T) {
-	png := filepath.Join(t.TempDir(), "bg.png")
-	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=green:s=64x64",
-		"-frames:v", "1", "-y", png).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, out)
-	}
-	body, err := os.ReadFile(png)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := solidPNG(t, "green")
 	fetched := make(chan struct{}, 1)
 	images := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/bg.png" {

@@ -48,6 +48,22 @@ func solidVP8(t *testing.T, color string) []byte {
 	return fr.Data
 }
 
+// solidPNG makes a 64×64 PNG of one colour (an ffmpeg colour name or
+// 0xRRGGBB) with ffmpeg and returns its bytes.
+func solidPNG(t *testing.T, color string) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "solid.png")
+	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c="+color+":s=64x64",
+		"-frames:v", "1", "-y", path).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // sineOpus encodes 4 s of a tone as 20 ms mono Opus packets.
 func sineOpus(t *testing.T, hz int) [][]byte {
 	t.Helper()

@@ -65,22 +65,15 @@ func (s *Service) SetRelayRecord(app trtc.SDKAppID, id string, rec []byte) error
 // started again (PushParams.ResumeID) is marked running by Create. Call it
 // once, before Create.
 func (s *Service) RecoverRelays() ([]RelayRecord, error) {
-	paths, err := filepath.Glob(filepath.Join(s.cfg.Dir, "cdn", "*", "*", stateFile))
+	records, errs, err := readRecords(filepath.Join(s.cfg.Dir, "cdn", "*", "*", stateFile))
 	if err != nil {
 		return nil, err
 	}
 	var out []RelayRecord
-	var errs []error
-	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var rec taskRecord
+	for _, r := range records {
+		path, rec := r.path, r.rec
 		// Running when the server died, or stopped by its shutdown.
-		if err := json.Unmarshal(b, &rec); err != nil ||
-			(rec.Status == StatusExited.String() && rec.LeaveCode != LeaveServerKicked) {
+		if rec.Status == StatusExited.String() && rec.LeaveCode != LeaveServerKicked {
 			continue
 		}
 		dir := filepath.Dir(path)

@@ -62,20 +62,14 @@ func (t *Task) saveState(status Status, leaveCode int) error {
 func (s *Service) Recover() (int, error) {
 	// Live HLS streams a crash left behind are of no use to anyone.
 	_ = os.RemoveAll(filepath.Join(s.cfg.Dir, "live"))
-	records, err := filepath.Glob(filepath.Join(s.cfg.Dir, "*", "*", stateFile))
+	records, errs, err := readRecords(filepath.Join(s.cfg.Dir, "*", "*", stateFile))
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	var errs []error
-	for _, path := range records {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var rec taskRecord
-		if err := json.Unmarshal(b, &rec); err != nil || rec.TaskID == "" {
+	for _, r := range records {
+		path, rec := r.path, r.rec
+		if rec.TaskID == "" {
 			continue
 		}
 		if rec.Status == StatusExited.String() {
@@ -118,6 +112,35 @@ func (s *Service) Recover() (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// storedRecord is a task's state file and what it says.
+type storedRecord struct {
+	path string
+	rec  taskRecord
+}
+
+// readRecords reads the state files pattern matches: those that cannot be
+// read are returned as errors, those that do not parse are skipped.
+func readRecords(pattern string) ([]storedRecord, []error, error) {
+	paths, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []storedRecord
+	var errs []error
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var rec taskRecord
+		if json.Unmarshal(b, &rec) == nil {
+			out = append(out, storedRecord{path, rec})
+		}
+	}
+	return out, errs, nil
 }
 
 // filesIn lists the recording files of a task directory from their names:
