@@ -14,7 +14,10 @@ import (
 
 // Generator is the NACK generator of one PeerConnection. It records the
 // sequence numbers of every received stream that negotiated "nack" and,
-// every interval, requests the missing ones.
+// every interval, requests the missing ones. Its timer runs only while
+// something is missing: it starts at a gap and stops at the first tick with
+// nothing to ask for, so a clean stream, or a connection that receives
+// nothing, costs no wake-ups.
 type Generator struct {
 	interceptor.NoOp
 
@@ -27,11 +30,13 @@ type Generator struct {
 	mu      sync.RWMutex
 	streams map[uint32]*window
 	rtx     map[uint32]*rtxStream // RFC 4588 repair streams, by their SSRC
-	started bool
+	writer  interceptor.RTCPWriter
+	running bool // the loop runs
+	gap     bool // a stream saw a gap since the loop's last look
 	closed  bool
 
 	closing chan struct{}
-	done    chan struct{}
+	loops   sync.WaitGroup
 
 	// seqs is the loop's scratch buffer for one stream's missing packets.
 	seqs []uint16
@@ -44,7 +49,6 @@ func newGenerator(f *Factory, id string) *Generator {
 		streams:    make(map[uint32]*window),
 		rtx:        make(map[uint32]*rtxStream),
 		closing:    make(chan struct{}),
-		done:       make(chan struct{}),
 		seqs:       make([]uint16, 0, Window),
 	}
 }
@@ -61,17 +65,27 @@ func supportsNack(info *interceptor.StreamInfo) bool {
 	return false
 }
 
-// BindRTCPWriter starts the loop that writes the requests (once per
-// PeerConnection).
+// BindRTCPWriter keeps the writer the requests go to (the first one: Pion
+// binds once per PeerConnection).
 func (g *Generator) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed || g.started {
-		return w
+	if g.writer == nil {
+		g.writer = w
 	}
-	g.started = true
-	go g.loop(w)
+	g.startLocked()
 	return w
+}
+
+// startLocked starts the loop if a gap is waiting for it and the requests
+// have somewhere to go. g.mu is held.
+func (g *Generator) startLocked() {
+	if g.running || g.closed || g.writer == nil || !g.gap {
+		return
+	}
+	g.running = true
+	g.loops.Add(1)
+	go g.loop(g.writer)
 }
 
 // rtxStream is a repair stream. Pion reads it on its own goroutine as soon
@@ -99,8 +113,8 @@ func (g *Generator) BindRemoteStream(info *interceptor.StreamInfo, r interceptor
 		return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 			n, a, err := r.Read(b, a)
 			if w := rs.primary.Load(); err == nil && w != nil {
-				if osn, ok := rtxOSN(b[:n]); ok {
-					w.add(osn)
+				if osn, ok := rtxOSN(b[:n]); ok && w.add(osn) {
+					g.sawGap()
 				}
 			}
 			return n, a, err
@@ -112,11 +126,19 @@ func (g *Generator) BindRemoteStream(info *interceptor.StreamInfo, r interceptor
 	g.mu.Unlock()
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, a, err := r.Read(b, a)
-		if err == nil && n >= 12 && b[0]>>6 == 2 {
-			w.add(uint16(b[2])<<8 | uint16(b[3]))
+		if err == nil && n >= 12 && b[0]>>6 == 2 && w.add(uint16(b[2])<<8|uint16(b[3])) {
+			g.sawGap()
 		}
 		return n, a, err
 	})
+}
+
+// sawGap starts the loop, or keeps it from stopping at its next tick.
+func (g *Generator) sawGap() {
+	g.mu.Lock()
+	g.gap = true
+	g.startLocked()
+	g.mu.Unlock()
 }
 
 // UnbindRemoteStream forgets the stream.
@@ -141,7 +163,9 @@ func (g *Generator) Repaired(ssrc uint32, seq uint16, rtxSSRC uint32) {
 	if w == nil {
 		return
 	}
-	w.add(seq)
+	if w.add(seq) {
+		g.sawGap()
+	}
 	if rs != nil && rs.primary.Load() != w {
 		rs.primary.Store(w)
 	}
@@ -175,20 +199,20 @@ func rtxOSN(b []byte) (uint16, bool) {
 func (g *Generator) Close() error {
 	g.f.forget(g.id, g)
 	g.mu.Lock()
-	started := g.started
 	if !g.closed {
 		g.closed = true
 		close(g.closing)
 	}
 	g.mu.Unlock()
-	if started {
-		<-g.done
-	}
+	g.loops.Wait()
 	return nil
 }
 
+// loop writes the requests every interval until Close, or until a tick
+// finds nothing to ask for and no gap seen since the one before (the next
+// gap starts it again).
 func (g *Generator) loop(w interceptor.RTCPWriter) {
-	defer close(g.done)
+	defer g.loops.Done()
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
 	for {
@@ -198,9 +222,25 @@ func (g *Generator) loop(w interceptor.RTCPWriter) {
 		case <-t.C:
 			if pkts := g.requests(); len(pkts) > 0 {
 				_, _ = w.Write(pkts, nil)
+			} else if g.stopIfIdle() {
+				return
 			}
 		}
 	}
+}
+
+// stopIfIdle marks the loop stopped and reports true unless a gap was seen
+// since it last looked (that gap's packets are asked for at the next tick;
+// a request found empty just before the gap was recorded must not stop it).
+func (g *Generator) stopIfIdle() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gap {
+		g.gap = false
+		return false
+	}
+	g.running = false
+	return true
 }
 
 // requests returns one NACK per stream with packets to ask for. Only the

@@ -187,6 +187,70 @@ func TestGeneratorLoopSendsAndStopsOnClose(t *testing.T) {
 	none.Repaired(7, 1, 8) // a nil Generator ignores repairs
 }
 
+// The timer runs only while something is missing: not for a bound writer
+// and streams that lose nothing; from a gap until the packet is repaired,
+// or given up, and again at the next gap.
+func TestGeneratorLoopRunsOnlyWhileSomethingIsMissing(t *testing.T) {
+	_, g := newTestGenerator(t, Interval(time.Millisecond), MaxNacks(3))
+	running := func() bool {
+		g.mu.RLock()
+		defer g.mu.RUnlock()
+		return g.running
+	}
+	waitStopped := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); running(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: loop still running with nothing missing", what)
+			}
+		}
+	}
+	out := make(writes, 16)
+	g.BindRTCPWriter(out)
+	video := bind(t, g, 7, nackFeedback)
+	for seq := range uint16(50) {
+		video(seq)
+	}
+	if running() {
+		t.Fatal("loop started by a stream without loss")
+	}
+	next := func(what string) []uint16 {
+		t.Helper()
+		select {
+		case pkts := <-out:
+			return nacked(pkts)[7]
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no NACK written", what)
+			return nil
+		}
+	}
+
+	video(52) // 50 and 51 lost
+	if !running() {
+		t.Fatal("a gap did not start the loop")
+	}
+	if got := next("gap"); !slices.Equal(got, []uint16{50, 51}) {
+		t.Fatalf("first request %v", got)
+	}
+	video(50)
+	video(51) // repaired: nothing left to ask for
+	waitStopped("after the repair")
+	for len(out) > 0 {
+		<-out
+	}
+
+	video(54) // 53 lost for good: asked for 3 times, then given up
+	for i := range 3 {
+		if got := next("loss"); !slices.Equal(got, []uint16{53}) {
+			t.Fatalf("request %d: %v", i, got)
+		}
+	}
+	waitStopped("after giving up")
+	if len(out) != 0 {
+		t.Fatalf("asked again after giving up: %v", nacked(<-out))
+	}
+}
+
 func TestGeneratorCloseBeforeBind(t *testing.T) {
 	_, g := newTestGenerator(t)
 	if err := g.Close(); err != nil {

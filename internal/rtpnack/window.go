@@ -50,16 +50,17 @@ func (w *window) reset(seq uint16) {
 	w.end = seq
 }
 
-// add records that seq arrived, as an original or as a repair. A jump
-// forward of Window or more (a sender that restarted its numbering, or an
-// outage longer than the window) starts the log afresh instead of asking
-// for a whole window of packets.
-func (w *window) add(seq uint16) {
+// add records that seq arrived, as an original or as a repair, and reports
+// whether it left a gap behind it (packets now missing). A jump forward of
+// Window or more (a sender that restarted its numbering, or an outage
+// longer than the window) starts the log afresh instead of asking for a
+// whole window of packets.
+func (w *window) add(seq uint16) (gap bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.started {
 		w.reset(seq)
-		return
+		return false
 	}
 	ahead := seq - w.end // modulo 2^16 (RFC 3550 §A.1)
 	switch {
@@ -67,18 +68,20 @@ func (w *window) add(seq uint16) {
 	case ahead < 0x8000:
 		if ahead >= Window {
 			w.reset(seq)
-			return
+			return false
 		}
 		for s := w.end + 1; s != seq; s++ {
 			w.clear(s)
 		}
 		w.mark(seq)
 		w.end = seq
+		return ahead > 1
 	default:
 		if w.end-seq < Window {
 			w.mark(seq)
 		}
 	}
+	return false
 }
 
 // missing appends to dst the sequence numbers still to ask for, oldest

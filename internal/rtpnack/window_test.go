@@ -155,3 +155,25 @@ func FuzzWindow(f *testing.F) {
 		}
 	})
 }
+
+// add reports a gap exactly when a packet leaves others missing behind it.
+func TestWindowAddReportsGaps(t *testing.T) {
+	var w window
+	for _, c := range []struct {
+		seq uint16
+		gap bool
+	}{
+		{65534, false}, // first packet
+		{65535, false},
+		{1, true},  // 0 missing, across the wrap
+		{0, false}, // the repair
+		{1, false}, // a duplicate
+		{2, false},
+		{2 + Window, false}, // a restart of the numbering: a fresh log
+		{5 + Window, true},
+	} {
+		if got := w.add(c.seq); got != c.gap {
+			t.Fatalf("add(%d) = %v, want %v", c.seq, got, c.gap)
+		}
+	}
+}

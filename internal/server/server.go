@@ -251,6 +251,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /debug/memory", handleMemory)
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	s.webRoutes(mux)       // the demo at /, the Web SDK at /sdk/rtcengine.js, the status page at /status
 	s.whipRoutes(mux)      // WHIP and WHEP at /whip and /whep (whip.go)

@@ -145,7 +145,7 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 		if err != nil {
 			return nil, err
 		}
-		ir.Add(rr)
+		ir.Add(lazyLoopFactory{rr}) // no timer for connections that receive nothing
 		tw, err := twcc.NewSenderInterceptor()
 		if err != nil {
 			return nil, err
