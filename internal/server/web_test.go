@@ -107,6 +107,10 @@ func TestWebRoutes(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &mem); err != nil || mem.HeapInuse == 0 || mem.RSS < mem.HeapInuse {
 		t.Fatalf("/debug/memory: %s (%v)", body, err)
 	}
+	// And an execution trace, for scheduling questions profiles cannot answer.
+	if _, body := get(t, base+"/debug/pprof/trace?seconds=0.05"); !strings.HasPrefix(body, "go 1.") {
+		t.Fatalf("/debug/pprof/trace is not a Go execution trace: %.40q", body)
+	}
 }
 
 // TestWebProduction: a production server serves the demo but tells it to
@@ -122,5 +126,11 @@ func TestWebProduction(t *testing.T) {
 	}
 	if resp, _ := get(t, base+"/"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("demo: %s", resp.Status)
+	}
+	for _, path := range []string{"/debug/memory", "/debug/pprof/trace?seconds=0.05", "/debug/pprof/profile?seconds=1"} {
+		// Everything unrouted gets the REST API's error envelope.
+		if _, body := get(t, base+path); !strings.Contains(body, `"Error"`) {
+			t.Fatalf("production serves %s: %.60q", path, body)
+		}
 	}
 }
