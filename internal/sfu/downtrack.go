@@ -52,6 +52,7 @@ type DownTrack struct {
 	clock Clock
 
 	transceiver *webrtc.RTPTransceiver // set before the first negotiation
+	sender      *webrtc.RTPSender      // this track's, set with transceiver (a reused transceiver gets a new one)
 	rtcpDone    chan struct{}
 
 	binding atomic.Pointer[binding]

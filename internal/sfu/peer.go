@@ -53,6 +53,12 @@ type Peer struct {
 	candidates [3][]webrtc.ICECandidateInit // by Target: waiting for it
 	answering  bool                         // the subscriber connection answers the client (whep.go)
 	slots      [3]*slot                     // by Kind, when answering
+	// Subscriber transceivers whose track was removed: releasing until the
+	// client has answered an offer made after the removal (its receiver is
+	// gone then), idle from then on, to carry the next track of their kind
+	// instead of a new m-line (transceivers.go).
+	releasing []released
+	idle      []*webrtc.RTPTransceiver
 
 	// pubMu serializes publisher negotiations.
 	pubMu sync.Mutex
@@ -62,6 +68,7 @@ type Peer struct {
 	outstanding bool
 	again       bool
 	iceRestart  bool
+	offers      uint64 // offers made so far
 }
 
 func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
@@ -222,6 +229,7 @@ func (p *Peer) HandleSubscriberAnswer(sdp string) error {
 		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
 	p.outstanding = false
+	p.answered(p.offers)
 	p.flushCandidates(TargetSubscriber, p.sub)
 	if p.again {
 		p.again = false
@@ -256,6 +264,7 @@ func (p *Peer) negotiate(restart bool) {
 }
 
 func (p *Peer) offerLocked() {
+	p.offers++
 	offer, err := p.sub.CreateOffer(&webrtc.OfferOptions{ICERestart: p.iceRestart})
 	if err != nil {
 		p.log.Warn("subscriber offer failed", "err", err)
@@ -465,29 +474,36 @@ func (p *Peer) Subscribe(t *PublishedTrack, opts SubscribeOptions) (*DownTrack, 
 	if p.isAnswering() {
 		return p.subscribeSlot(t, opts)
 	}
+	// No offer is made or answered while a transceiver changes hands.
+	p.negMu.Lock()
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
+		p.negMu.Unlock()
 		return nil, ErrClosed
 	}
 	d := newDownTrack(p, t, opts)
 	if _, dup := p.downs[d.id]; dup {
 		p.mu.Unlock()
+		p.negMu.Unlock()
 		return nil, ErrAlreadySubscribed
 	}
-	tr, err := p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := p.attachLocked(d)
 	if err != nil {
 		p.mu.Unlock()
+		p.negMu.Unlock()
 		return nil, fmt.Errorf("sfu: add track: %w", err)
 	}
 	d.transceiver = tr
-	p.downs[d.id] = d
 	// Take the sender now: a concurrent Close (the track ending, the
 	// subscriber leaving) may detach it from the transceiver before the
-	// goroutine starts.
-	sender := tr.Sender()
+	// goroutine starts, and a later track may reuse the transceiver.
+	d.sender = tr.Sender()
+	p.downs[d.id] = d
+	sender := d.sender
 	p.wg.Add(1)
 	p.mu.Unlock()
+	p.negMu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		d.rtcpLoop(sender)
@@ -518,9 +534,11 @@ func (p *Peer) removeDownTrack(d *DownTrack) {
 	if closed {
 		return
 	}
-	if snd := d.transceiver.Sender(); snd != nil {
-		if err := p.sub.RemoveTrack(snd); err != nil {
+	if d.sender != nil {
+		if err := p.sub.RemoveTrack(d.sender); err != nil {
 			p.log.Debug("remove track", "track", string(d.track.id), "err", err)
+		} else {
+			p.release(d.transceiver)
 		}
 	}
 	p.negotiate(false)
