@@ -9,9 +9,10 @@ import (
 // mediaCollector exports the SFU's forwarding and socket counters. They are
 // read on scrape (sfu.Engine.Totals), so the forwarding path pays nothing.
 type mediaCollector struct {
-	engine  *sfu.Engine
-	descs   []mediaMetric
-	transit *prometheus.Desc
+	engine       *sfu.Engine
+	descs        []mediaMetric
+	transit      *prometheus.Desc
+	transceivers *prometheus.Desc
 }
 
 type mediaMetric struct {
@@ -23,8 +24,11 @@ func newMediaCollector(e *sfu.Engine) *mediaCollector {
 	m := func(name, help string, get func(*sfu.Totals) uint64) mediaMetric {
 		return mediaMetric{prometheus.NewDesc("rtcengine_media_"+name, help, nil, nil), get}
 	}
-	return &mediaCollector{engine: e, transit: prometheus.NewDesc("rtcengine_media_transit_seconds",
-		"Time forwarded packets spent in the server: from the publisher's packet read (decrypted) to the subscriber's copy handed to the socket (encrypted).", nil, nil),
+	return &mediaCollector{engine: e,
+		transceivers: prometheus.NewDesc("rtcengine_media_subscriber_transceivers",
+			"Media sections (m-lines) of the subscriber connections, carrying a track or idle until the next one (removed tracks' transceivers are reused, docs/sfu.md).", nil, nil),
+		transit: prometheus.NewDesc("rtcengine_media_transit_seconds",
+			"Time forwarded packets spent in the server: from the publisher's packet read (decrypted) to the subscriber's copy handed to the socket (encrypted).", nil, nil),
 		descs: []mediaMetric{
 			m("forwarded_packets_total", "RTP packets forwarded to subscribers, excluding retransmissions.", func(t *sfu.Totals) uint64 { return t.Packets }),
 			m("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers.", func(t *sfu.Totals) uint64 { return t.Bytes }),
@@ -51,6 +55,7 @@ func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- m.desc
 	}
 	ch <- c.transit
+	ch <- c.transceivers
 }
 
 func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
@@ -66,4 +71,5 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = cum
 	}
 	ch <- prometheus.MustNewConstHistogram(c.transit, tr.Count(), tr.Sum.Seconds(), buckets)
+	ch <- prometheus.MustNewConstMetric(c.transceivers, prometheus.GaugeValue, float64(c.engine.SubscriberTransceivers()))
 }

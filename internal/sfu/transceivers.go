@@ -14,11 +14,22 @@ import (
 // removed track's transceiver carries the next track of its kind.
 //
 // Only once the client has answered an offer made after the removal: by
-// then the client's receiver for the old track is gone (Pion replaces a
-// receiver whose SSRC left the description; a browser's transceiver went
-// inactive and its track muted), so the next track on that m-line, with a
-// new SSRC and msid, is a new remote track there (Go SDK: OnTrack; Web SDK:
-// the section's msid names the new user and stream).
+// then its receiver for the old track is gone (Pion replaces a receiver
+// whose SSRC left the description; a browser's track went muted), so the
+// next track on that m-line, with a new SSRC and msid, is a new remote
+// track there (Go SDK: OnTrack; Web SDK: the section's msid names the new
+// user and stream).
+//
+// Subscriber transceivers are sendrecv, not sendonly, for one reason: the
+// Pion client stops a transceiver — and closes the receiver it made to
+// replace the old one — every time an offer marks its m-line inactive,
+// and a closed receiver never delivers again. A sendrecv transceiver whose
+// track is removed turns recvonly, which the client answers inactive
+// without stopping anything, however many offers pass before it is
+// reused; reused it turns sendrecv again. The clients answer recvonly
+// (they send nothing on the subscriber connection), so nothing ever flows
+// toward the server on these m-lines. TestAnchorsTakeTurns (test/ and
+// test/browser) checks both SDKs.
 
 // released is a transceiver whose track was removed before offer number
 // after+1 was made.
@@ -51,8 +62,8 @@ func (p *Peer) answered(n uint64) {
 	})
 }
 
-// attachLocked gives d a sendonly transceiver: an idle one of its kind, or
-// a new one. p.negMu and p.mu are held, so no offer or answer sees the
+// attachLocked gives d a transceiver: an idle one of its kind, or a new
+// one. p.negMu and p.mu are held, so no offer or answer sees the
 // transceiver half changed.
 func (p *Peer) attachLocked(d *DownTrack) (*webrtc.RTPTransceiver, error) {
 	for i, tr := range p.idle {
@@ -60,14 +71,14 @@ func (p *Peer) attachLocked(d *DownTrack) (*webrtc.RTPTransceiver, error) {
 			continue
 		}
 		p.idle = slices.Delete(p.idle, i, i+1)
-		if tr.Sender() != nil || tr.Direction() != webrtc.RTPTransceiverDirectionInactive {
+		if tr.Sender() != nil || tr.Direction() != webrtc.RTPTransceiverDirectionRecvonly {
 			break // not as it was left (never expected): use a new one
 		}
 		snd, err := p.e.subAPI.NewRTPSender(d, p.sub.SCTP().Transport())
 		if err != nil {
 			return nil, err
 		}
-		// inactive → sendonly, with the new sender's SSRC and msid in the
+		// recvonly → sendrecv, with the new sender's SSRC and msid in the
 		// next offer.
 		if err := tr.SetSender(snd, d); err != nil {
 			_ = snd.Stop()
@@ -75,5 +86,22 @@ func (p *Peer) attachLocked(d *DownTrack) (*webrtc.RTPTransceiver, error) {
 		}
 		return tr, nil
 	}
-	return p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	return p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+}
+
+// SubscriberTransceivers counts the m-lines of every subscriber connection
+// (for /metrics: with reuse it follows the largest number of tracks each
+// client received at once, not how many ever came and went).
+func (e *Engine) SubscriberTransceivers() int {
+	e.mu.Lock()
+	peers := make([]*Peer, 0, len(e.peers))
+	for p := range e.peers {
+		peers = append(peers, p)
+	}
+	e.mu.Unlock()
+	n := 0
+	for _, p := range peers {
+		n += len(p.sub.GetTransceivers())
+	}
+	return n
 }
