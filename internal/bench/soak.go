@@ -48,7 +48,7 @@ type SoakResult struct {
 	Seconds  float64 `json:"seconds"`
 	Enters   int64   `json:"enters"`
 	Exits    int64   `json:"exits"`
-	Failures int64   `json:"failures"` // failed enters, OnError, unexpected OnExitRoom
+	Failures int64   `json:"failures"` // failed enters, OnError, unexpected OnExitRoom, a remote video available 5 s without a frame
 	Frames   int64   `json:"videoFramesReceived"`
 	// Errors lists the first failures (at most 20).
 	Errors []string `json:"errors,omitempty"`
@@ -116,7 +116,18 @@ type soakStay struct {
 	u     *soakUser
 	entry chan int64
 	exit  chan int
+
+	// Whose video this stay sees: since when each remote user's video has
+	// been available, and whether a frame of it has arrived since.
+	mu    sync.Mutex
+	since map[string]time.Time
+	seen  map[string]bool
 }
+
+// soakSilence is how long a remote user's video may be available without
+// a single frame arriving before the stay counts a failure (frames come
+// every 100 ms, a keyframe every second).
+const soakSilence = 5 * time.Second
 
 type soakCounters struct {
 	enters, exits, failures, frames atomic.Int64
@@ -165,8 +176,35 @@ func (st *soakStay) OnError(code int, msg string) {
 	st.u.res.fail("%s: OnError(%d, %s)", st.u.id, code, msg)
 }
 
-func (st *soakStay) OnRenderVideoFrame(string, rtc.StreamType, *rtc.VideoFrame) {
+func (st *soakStay) OnRenderVideoFrame(user string, _ rtc.StreamType, _ *rtc.VideoFrame) {
 	st.u.res.frames.Add(1)
+	st.mu.Lock()
+	st.seen[user] = true
+	st.mu.Unlock()
+}
+
+func (st *soakStay) OnUserVideoAvailable(user string, available bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if available {
+		st.since[user] = time.Now()
+		st.seen[user] = false
+	} else {
+		delete(st.since, user)
+	}
+}
+
+// checkVideo counts a failure for every remote user whose video has been
+// available for soakSilence or longer without one frame arriving.
+func (st *soakStay) checkVideo() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := time.Now()
+	for user, since := range st.since {
+		if !st.seen[user] && now.Sub(since) >= soakSilence {
+			st.u.res.fail("%s: no video from %s in the %v since it became available", st.u.id, user, now.Sub(since).Round(time.Second))
+		}
+	}
 }
 
 // run churns until ctx ends: enter, publish for a stay, exit, pause.
@@ -189,7 +227,7 @@ func (u *soakUser) stay(ctx context.Context, d time.Duration, r *rand.Rand) {
 		u.res.fail("%s: UserSig: %v", u.id, err)
 		return
 	}
-	st := &soakStay{u: u, entry: make(chan int64, 1), exit: make(chan int, 1)}
+	st := &soakStay{u: u, entry: make(chan int64, 1), exit: make(chan int, 1), since: map[string]time.Time{}, seen: map[string]bool{}}
 	c := rtc.NewCloud(rtc.WithServer("ws"+u.cfg.Server[len("http"):]), rtc.WithSocketBuffer(256<<10))
 	defer c.Close()
 	c.SetListener(st)
@@ -247,6 +285,7 @@ func (u *soakUser) stay(ctx context.Context, d time.Duration, r *rand.Rand) {
 			_ = c.SendCustomAudioData(&rtc.AudioFrame{Format: rtc.AudioFormatOpus, Data: []byte{0xf8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}})
 		}
 	}
+	st.checkVideo()
 	c.ExitRoom()
 	select {
 	case reason := <-st.exit:

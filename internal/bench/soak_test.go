@@ -2,7 +2,9 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestSoakVerdict(t *testing.T) {
@@ -43,5 +45,26 @@ func TestSoakVerdict(t *testing.T) {
 	line := []SoakSample{{Seconds: 0, HeapMiB: 1}, {Seconds: 10, HeapMiB: 2}, {Seconds: 20, HeapMiB: 3}}
 	if s := slope(line, func(s SoakSample) float64 { return s.HeapMiB }); math.Abs(s-0.1) > 1e-9 {
 		t.Errorf("slope %v, want 0.1", s)
+	}
+}
+
+// A remote video that has been available for soakSilence without a frame
+// is a failure; one that delivered, went away, or is younger is not.
+func TestSoakVideoSilence(t *testing.T) {
+	var res soakCounters
+	st := &soakStay{u: &soakUser{id: "me", res: &res}, since: map[string]time.Time{}, seen: map[string]bool{}}
+	for _, u := range []string{"silent", "talking", "gone", "new"} {
+		st.OnUserVideoAvailable(u, true)
+	}
+	long := time.Now().Add(-soakSilence - time.Second)
+	st.since["silent"], st.since["talking"], st.since["gone"] = long, long, long
+	st.OnRenderVideoFrame("talking", 0, nil)
+	st.OnUserVideoAvailable("gone", false)
+	st.checkVideo()
+	if got := res.failures.Load(); got != 1 || len(res.errors) != 1 || !strings.Contains(res.errors[0], "no video from silent") {
+		t.Fatalf("%d failures: %v", got, res.errors)
+	}
+	if res.frames.Load() != 1 {
+		t.Fatalf("frames %d, want 1", res.frames.Load())
 	}
 }
