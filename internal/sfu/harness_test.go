@@ -260,6 +260,37 @@ func (c *client) waitTrack() *webrtc.TrackRemote {
 	return nil
 }
 
+// newOpusTrack returns a local Opus track for a test publisher.
+func newOpusTrack(t testing.TB, id, stream string) *webrtc.TrackLocalStaticRTP {
+	t.Helper()
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, id, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// every calls tick(0), tick(1), … every d on one of env's goroutines until
+// ctx ends or tick returns false.
+func (env *testEnv) every(ctx context.Context, d time.Duration, tick func(i uint16) bool) {
+	env.wg.Add(1)
+	go func() {
+		defer env.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for i := uint16(0); ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !tick(i) {
+				return
+			}
+		}
+	}()
+}
+
 func newVideoTrack(t testing.TB, id string) *webrtc.TrackLocalStaticRTP {
 	t.Helper()
 	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, id, "alice-stream")

@@ -15,30 +15,14 @@ import (
 func TestAudioForwardedAndPublisherLeaving(t *testing.T) {
 	env := newTestEnv(t, Config{})
 	alice := env.newClient("alice", nil)
-	at, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "alice-stream")
-	if err != nil {
-		t.Fatal(err)
-	}
+	at := newOpusTrack(t, "mic", "alice-stream")
 	alice.publish(at)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.wg.Add(1)
-	go func() {
-		defer env.wg.Done()
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for i := uint16(0); ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			payload := []byte{0xfc, byte(i), byte(i >> 8)}
-			if at.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i, Timestamp: uint32(i) * 960}, Payload: payload}) != nil {
-				return
-			}
-		}
-	}()
+	env.every(ctx, 2*time.Millisecond, func(i uint16) bool {
+		payload := []byte{0xfc, byte(i), byte(i >> 8)}
+		return at.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i, Timestamp: uint32(i) * 960}, Payload: payload}) == nil
+	})
 	pt := alice.waitPublished(1)[0]
 	if pt.Kind() != KindAudio || pt.ID() != "alice/audio" || pt.Codec().MimeType != webrtc.MimeTypeOpus {
 		t.Fatalf("published %v %v %v", pt.Kind(), pt.ID(), pt.Codec())

@@ -18,31 +18,19 @@ import (
 func TestSubscriberTransceiversReused(t *testing.T) {
 	env := newTestEnv(t, Config{})
 	alice := env.newClient("alice", nil)
-	mic, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mic := newOpusTrack(t, "mic", "alice")
 	cam := newVideoTrack(t, "cam")
 	alice.publish(mic, cam)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.wg.Add(1)
-	go func() { // audio every 2 ms, a one-packet VP8 keyframe every 10 ms
-		defer env.wg.Done()
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for i := uint16(0); ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			_ = mic.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i, Timestamp: uint32(i) * 960}, Payload: []byte{0xfc, byte(i)}})
-			if i%5 == 0 {
-				_ = cam.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i / 5, Timestamp: uint32(i) * 180, Marker: true}, Payload: makeFrame(0, uint32(i), true)})
-			}
+	// Audio every 2 ms, a one-packet VP8 keyframe every 10 ms.
+	env.every(ctx, 2*time.Millisecond, func(i uint16) bool {
+		_ = mic.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i, Timestamp: uint32(i) * 960}, Payload: []byte{0xfc, byte(i)}})
+		if i%5 == 0 {
+			_ = cam.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i / 5, Timestamp: uint32(i) * 180, Marker: true}, Payload: makeFrame(0, uint32(i), true)})
 		}
-	}()
+		return true
+	})
 	var audio, video *PublishedTrack
 	for _, pt := range alice.waitPublished(2) {
 		if pt.Kind() == KindAudio {

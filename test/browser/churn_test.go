@@ -5,9 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/rtcengine/rtcengine/rtc"
 )
 
 // TestAnchorsTakeTurns: anchors come and go in front of one viewer (a voice
@@ -24,22 +21,7 @@ func TestAnchorsTakeTurns(t *testing.T) {
 
 	anchors := []string{"seat1", "seat2", "seat3"}
 	for _, user := range anchors {
-		l := newGoListener()
-		cloud := rtc.NewCloud(rtc.WithServer(s.SignalURL()), rtc.WithConnectTimeout(5*time.Second))
-		cloud.SetListener(l)
-		cloud.EnableCustomVideoCapture(rtc.StreamBig, true)
-		cloud.EnableCustomAudioCapture(true)
-		cloud.EnterRoom(rtc.Params{SDKAppID: appID, UserID: user, UserSig: mustSig(t, user), RoomID: 4602}, rtc.SceneVideoCall)
-		select {
-		case r := <-l.entered:
-			if r <= 0 {
-				cloud.Close()
-				t.Fatalf("%s: OnEnterRoom(%d)", user, r)
-			}
-		case <-time.After(waitMs * time.Millisecond):
-			cloud.Close()
-			t.Fatalf("%s did not enter", user)
-		}
+		cloud := enterGo(t, s, user, 4602, newGoListener())
 		ctx, stop := context.WithCancel(context.Background())
 		var sending sync.WaitGroup
 		sending.Add(1)

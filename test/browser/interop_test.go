@@ -25,22 +25,10 @@ func TestGoClientAndBrowser(t *testing.T) {
 	video, audio := makeClips(t)
 
 	l := newGoListener()
-	cloud := rtc.NewCloud(rtc.WithServer(s.SignalURL()), rtc.WithConnectTimeout(5*time.Second))
-	t.Cleanup(cloud.Close)
-	cloud.SetListener(l)
-	cloud.SetRemoteVideoRenderCallback("web", rtc.VideoFormatVP8, l)
-	cloud.SetAudioFrameObserver(rtc.AudioFormatOpus, l)
-	cloud.EnableCustomVideoCapture(rtc.StreamBig, true)
-	cloud.EnableCustomAudioCapture(true)
-	cloud.EnterRoom(rtc.Params{SDKAppID: appID, UserID: "gopher", UserSig: mustSig(t, "gopher"), RoomID: 4601}, rtc.SceneVideoCall)
-	select {
-	case r := <-l.entered:
-		if r <= 0 {
-			t.Fatalf("Go client: OnEnterRoom(%d)", r)
-		}
-	case <-time.After(waitMs * time.Millisecond):
-		t.Fatal("Go client did not enter")
-	}
+	cloud := enterGo(t, s, "gopher", 4601, l, func(c *rtc.Cloud) {
+		c.SetRemoteVideoRenderCallback("web", rtc.VideoFormatVP8, l)
+		c.SetAudioFrameObserver(rtc.AudioFormatOpus, l)
+	})
 	ctx, stop := context.WithCancel(context.Background())
 	var sending sync.WaitGroup
 	sending.Add(1)
@@ -201,6 +189,31 @@ func sendClips(ctx context.Context, cloud *rtc.Cloud, video, audio string) {
 			_ = cloud.SendCustomVideoData(rtc.StreamBig, &rtc.VideoFrame{Format: rtc.VideoFormatVP8, Data: f.data, Width: f.w, Height: f.h, Keyframe: f.key, Timestamp: ts})
 		}
 	}
+}
+
+// enterGo puts a Go SDK anchor with custom capture into room (setup runs
+// before it enters) and waits for OnEnterRoom. The client is closed when
+// the test ends, if not before.
+func enterGo(t *testing.T, s *Server, user string, room uint32, l *goListener, setup ...func(*rtc.Cloud)) *rtc.Cloud {
+	t.Helper()
+	cloud := rtc.NewCloud(rtc.WithServer(s.SignalURL()), rtc.WithConnectTimeout(5*time.Second))
+	t.Cleanup(cloud.Close)
+	cloud.SetListener(l)
+	for _, f := range setup {
+		f(cloud)
+	}
+	cloud.EnableCustomVideoCapture(rtc.StreamBig, true)
+	cloud.EnableCustomAudioCapture(true)
+	cloud.EnterRoom(rtc.Params{SDKAppID: appID, UserID: user, UserSig: mustSig(t, user), RoomID: room}, rtc.SceneVideoCall)
+	select {
+	case r := <-l.entered:
+		if r <= 0 {
+			t.Fatalf("%s: OnEnterRoom(%d)", user, r)
+		}
+	case <-time.After(waitMs * time.Millisecond):
+		t.Fatalf("%s did not enter", user)
+	}
+	return cloud
 }
 
 // goListener counts what the Go client receives from the page.
