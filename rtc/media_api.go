@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"sync"
@@ -10,11 +11,14 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	preport "github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcengine/rtcengine/internal/pionlog"
 	"github.com/rtcengine/rtcengine/internal/rtpnack"
 )
 
@@ -55,7 +59,7 @@ func (c *Cloud) pionAPI() (*webrtc.API, error) {
 		if m.nacks, m.err = newNackFactory(); m.err != nil {
 			return
 		}
-		m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), c.o.socketBuffer, &m.getters, m.nacks, c.applyReach)
+		m.api, m.err = newPionAPI(isLoopbackServer(c.o.server), c.o.socketBuffer, c.o.log, &m.getters, m.nacks, c.applyReach)
 	})
 	return m.api, m.err
 }
@@ -121,7 +125,7 @@ func isLoopbackServer(s string) bool {
 //
 // nacks generates the NACKs (a new Factory if nil). tune, if given, adjusts
 // the ICE settings last (the ICE policy, reach.go).
-func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map, nacks *rtpnack.Factory, tune ...func(*webrtc.SettingEngine, transport.Net, bool) error) (*webrtc.API, error) {
+func newPionAPI(loopback bool, socketBuffer int, log *slog.Logger, getters *sync.Map, nacks *rtpnack.Factory, tune ...func(*webrtc.SettingEngine, transport.Net, bool) error) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
@@ -179,7 +183,10 @@ func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map, nacks *rtpna
 			return nil, err
 		}
 	}
-	responder, err := nack.NewResponderInterceptor()
+	// Pion's logs go to the SDK's logger (WithLogger; discarded by
+	// default) instead of Pion's own, which prints errors to stderr.
+	logs := pionlog.Factory{Log: log}
+	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +194,10 @@ func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map, nacks *rtpna
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	ir.Add(responder)
 	ir.Add(nacks)
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(ir, []preport.ReceiverOption{preport.WithReceiverLoggerFactory(logs)}, preport.WithSenderLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(me, ir, twcc.WithLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
@@ -199,14 +206,14 @@ func newPionAPI(loopback bool, socketBuffer int, getters *sync.Map, nacks *rtpna
 	// Packets received and lost per SSRC (before NACK repair: RTX arrives
 	// on its own SSRC), jitter, and the server's receiver reports about
 	// what we send: the raw material of OnStatistics and OnNetworkQuality.
-	sf, err := stats.NewInterceptor()
+	sf, err := stats.NewInterceptor(stats.WithLoggerFactory(logs))
 	if err != nil {
 		return nil, err
 	}
 	sf.OnNewPeerConnection(func(id string, g stats.Getter) { getters.Store(id, g) })
 	ir.Add(sf)
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	if socketBuffer == 0 {
 		socketBuffer = DefaultSocketBuffer

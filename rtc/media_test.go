@@ -3,6 +3,7 @@ package rtc
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestMediaPathOverPion(t *testing.T) {
 }
 
 func testMediaPath(t *testing.T, format VideoFormat, mk func(uint32, bool) []byte, w, h int) {
-	api, err := newPionAPI(true, 0, &sync.Map{}, nil)
+	api, err := newPionAPI(true, 0, slog.New(slog.DiscardHandler), &sync.Map{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcengine/rtcengine/internal/pionlog"
 	"github.com/rtcengine/rtcengine/internal/rtpnack"
 	"github.com/rtcengine/rtcengine/internal/udpbatch"
 )
@@ -107,7 +108,7 @@ func (e *Engine) listen() error {
 		return fmt.Errorf("sfu: %w", err)
 	}
 	e.udp = bc
-	logs := slogFactory{e.log}
+	logs := pionlog.Factory{Log: e.log}
 	e.udpMux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: e.muxConn(bc), Logger: logs.NewLogger("udpmux")})
 	if e.cfg.DisableTCP {
 		return nil
@@ -141,12 +142,13 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 		}
 		e.nacks = gen
 		ir.Add(gen)
-		rr, err := report.NewReceiverInterceptor()
+		logs := pionlog.Factory{Log: e.log}
+		rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(logs))
 		if err != nil {
 			return nil, err
 		}
 		ir.Add(lazyLoopFactory{rr}) // no timer for connections that receive nothing
-		tw, err := twcc.NewSenderInterceptor()
+		tw, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(logs))
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +158,7 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 	// engine's own (senderreport.go), because fast-path packets never pass
 	// through Pion's writer.
 
-	se := webrtc.SettingEngine{LoggerFactory: slogFactory{e.log}}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: e.log}}
 	se.SetICEUDPMux(e.udpMux)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if e.tcpMux != nil {

@@ -87,7 +87,8 @@ func TestAudioForwardedAndPublisherLeaving(t *testing.T) {
 
 // The SFU is a leaf: it must not import the room, signaling, server or REST
 // packages (docs/sfu.md); of ours it uses only the TRTC enums, the
-// batching socket and the NACK generator, themselves leaves.
+// batching socket, the NACK generator and the Pion log adapter, themselves
+// leaves.
 func TestImportsStayLeaf(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	if err != nil {
@@ -95,7 +96,7 @@ func TestImportsStayLeaf(t *testing.T) {
 	}
 	const self = "github.com/rtcengine/rtcengine/"
 	for _, imp := range pkg.Imports {
-		if strings.HasPrefix(imp, self) && imp != self+"internal/trtc" && imp != self+"internal/udpbatch" && imp != self+"internal/rtpnack" {
+		if strings.HasPrefix(imp, self) && imp != self+"internal/trtc" && imp != self+"internal/udpbatch" && imp != self+"internal/rtpnack" && imp != self+"internal/pionlog" {
 			t.Errorf("internal/sfu imports %s", imp)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/pion/stun/v4"
 	pturn "github.com/pion/turn/v5"
+
+	"github.com/rtcengine/rtcengine/internal/pionlog"
 )
 
 // Transports clients reach the server over, as reported in Stats.
@@ -100,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		Realm:         cfg.Realm,
 		AuthHandler:   s.authenticate,
 		QuotaHandler:  s.underQuota,
-		LoggerFactory: pionLogs{cfg.Logger},
+		LoggerFactory: pionlog.Factory{Log: cfg.Logger, Quiet: true, Attrs: turnScope},
 		EventHandler: pturn.EventHandler{
 			OnAuth: func(_, _ net.Addr, _, _, _ string, _ string, ok bool) {
 				if !ok {
@@ -232,3 +234,9 @@ func (q *quota) user(u string) int {
 	defer q.mu.Unlock()
 	return q.byUser[u]
 }
+
+// turnScope names pion/turn's loggers in our records. pion/turn reports
+// at debug level, errors as warnings (pionlog.Factory.Quiet): most of what
+// it reports (a bad packet, an unknown allocation) is a client's doing and
+// must not flood the server's log.
+func turnScope(scope string) []any { return []any{"component", "turn", "scope", scope} }

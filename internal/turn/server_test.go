@@ -18,6 +18,7 @@ import (
 
 	pturn "github.com/pion/turn/v5"
 
+	"github.com/rtcengine/rtcengine/internal/pionlog"
 	"github.com/rtcengine/rtcengine/internal/trtc"
 )
 
@@ -126,7 +127,7 @@ func (ts *testServer) client(t *testing.T, transport string, cred Credential) (*
 	}
 	c, err := pturn.NewClient(&pturn.ClientConfig{
 		TURNServerAddr: addr, Conn: conn, Username: cred.Username, Password: cred.Password,
-		RTO: 100 * time.Millisecond, LoggerFactory: pionLogs{discard()},
+		RTO: 100 * time.Millisecond, LoggerFactory: pionlog.Factory{Log: discard(), Quiet: true, Attrs: turnScope},
 	})
 	if err != nil {
 		t.Fatal(err)
