@@ -1,9 +1,9 @@
 package cluster
 
 import (
-	"go/build"
-	"strings"
 	"testing"
+
+	"github.com/rtcengine/rtcengine/internal/importcheck"
 )
 
 // The cluster decorates the edges from beside them: it knows the room
@@ -11,15 +11,5 @@ import (
 // packages (they know it through small interfaces: signaling.Router,
 // whip.Router, api.RoomAdmin).
 func TestImportsStayDecorator(t *testing.T) {
-	pkg, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const self = "github.com/rtcengine/rtcengine/"
-	allowed := map[string]bool{self + "internal/room": true, self + "internal/trtc": true}
-	for _, imp := range pkg.Imports {
-		if strings.HasPrefix(imp, self) && !allowed[imp] {
-			t.Errorf("internal/cluster imports %s", imp)
-		}
-	}
+	importcheck.Only(t, "internal/room", "internal/trtc")
 }

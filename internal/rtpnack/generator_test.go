@@ -2,10 +2,8 @@ package rtpnack
 
 import (
 	"errors"
-	"go/build"
 	"io"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +12,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
+
+	"github.com/rtcengine/rtcengine/internal/importcheck"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -412,13 +412,5 @@ func TestNewFactoryLimits(t *testing.T) {
 
 // The package is a leaf: it imports none of ours (the SFU and the SDK use it).
 func TestImportsStayLeaf(t *testing.T) {
-	pkg, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, imp := range pkg.Imports {
-		if strings.HasPrefix(imp, "github.com/rtcengine/") {
-			t.Errorf("internal/rtpnack imports %s", imp)
-		}
-	}
+	importcheck.Only(t)
 }

@@ -3,13 +3,13 @@ package sfu
 import (
 	"context"
 	"errors"
-	"go/build"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcengine/rtcengine/internal/importcheck"
 )
 
 func TestAudioForwardedAndPublisherLeaving(t *testing.T) {
@@ -90,16 +90,7 @@ func TestAudioForwardedAndPublisherLeaving(t *testing.T) {
 // batching socket, the NACK generator and the Pion log adapter, themselves
 // leaves.
 func TestImportsStayLeaf(t *testing.T) {
-	pkg, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const self = "github.com/rtcengine/rtcengine/"
-	for _, imp := range pkg.Imports {
-		if strings.HasPrefix(imp, self) && imp != self+"internal/trtc" && imp != self+"internal/udpbatch" && imp != self+"internal/rtpnack" && imp != self+"internal/pionlog" {
-			t.Errorf("internal/sfu imports %s", imp)
-		}
-	}
+	importcheck.Only(t, "internal/trtc", "internal/udpbatch", "internal/rtpnack", "internal/pionlog")
 }
 
 // A client that can only use TCP reaches the engine through the ICE-TCP

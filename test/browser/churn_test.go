@@ -1,9 +1,7 @@
 package browser
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -22,18 +20,11 @@ func TestAnchorsTakeTurns(t *testing.T) {
 	anchors := []string{"seat1", "seat2", "seat3"}
 	for _, user := range anchors {
 		cloud := enterGo(t, s, user, 4602, newGoListener())
-		ctx, stop := context.WithCancel(context.Background())
-		var sending sync.WaitGroup
-		sending.Add(1)
-		go func() {
-			defer sending.Done()
-			sendClips(ctx, cloud, video, audio)
-		}()
+		stop := startClips(cloud, video, audio)
 		web.Seen("remote-video-available", map[string]any{"userId": user, "streamType": "main"})
 		frames := web.FramesGrow(user, "video", 10)
 		web.AudioGrows(user)
 		stop()
-		sending.Wait()
 		cloud.ExitRoom()
 		cloud.Close()
 		web.Seen("remote-video-unavailable", map[string]any{"userId": user, "streamType": "main"})

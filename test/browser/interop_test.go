@@ -29,14 +29,7 @@ func TestGoClientAndBrowser(t *testing.T) {
 		c.SetRemoteVideoRenderCallback("web", rtc.VideoFormatVP8, l)
 		c.SetAudioFrameObserver(rtc.AudioFormatOpus, l)
 	})
-	ctx, stop := context.WithCancel(context.Background())
-	var sending sync.WaitGroup
-	sending.Add(1)
-	go func() {
-		defer sending.Done()
-		sendClips(ctx, cloud, video, audio)
-	}()
-	t.Cleanup(func() { stop(); sending.Wait() })
+	t.Cleanup(startClips(cloud, video, audio))
 
 	web := openSDKPage(t, s, "web", "")
 	web.MustEnter("web", 4601, "rtc", "anchor")
@@ -168,6 +161,19 @@ func readClips(video, audio string) (vf []clipFrame, af [][]byte, err error) {
 
 // sendClips plays the clips in a loop in real time (15 fps video, 20 ms
 // audio packets) until ctx ends.
+// startClips sends the clips from cloud until the returned stop is called
+// (stop waits for the sender to finish).
+func startClips(cloud *rtc.Cloud, video, audio string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var sending sync.WaitGroup
+	sending.Add(1)
+	go func() {
+		defer sending.Done()
+		sendClips(ctx, cloud, video, audio)
+	}()
+	return func() { cancel(); sending.Wait() }
+}
+
 func sendClips(ctx context.Context, cloud *rtc.Cloud, video, audio string) {
 	vf, af, err := readClips(video, audio)
 	if err != nil || len(vf) == 0 || len(af) == 0 {
