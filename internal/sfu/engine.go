@@ -133,6 +133,7 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	logs := pionlog.Factory{Log: e.log}
 	if publisher {
 		// Every 100 ms, at most 10 times (1 s: subscribers have given up
 		// the frame by then), until the packet arrives, original or RTX.
@@ -142,7 +143,6 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 		}
 		e.nacks = gen
 		ir.Add(gen)
-		logs := pionlog.Factory{Log: e.log}
 		rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(logs))
 		if err != nil {
 			return nil, err
@@ -158,7 +158,7 @@ func (e *Engine) newAPI(publisher bool) (*webrtc.API, error) {
 	// engine's own (senderreport.go), because fast-path packets never pass
 	// through Pion's writer.
 
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: e.log}}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetICEUDPMux(e.udpMux)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if e.tcpMux != nil {
