@@ -362,6 +362,22 @@ func (e *Engine) forget(p *Peer) {
 	e.mu.Unlock()
 }
 
+// peersList returns the live Peers.
+func (e *Engine) peersList() []*Peer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.peersLocked()
+}
+
+// peersLocked returns the live Peers; e.mu is held.
+func (e *Engine) peersLocked() []*Peer {
+	out := make([]*Peer, 0, len(e.peers))
+	for p := range e.peers {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Close closes every Peer and the media sockets. It is idempotent.
 func (e *Engine) Close() error {
 	e.mu.Lock()
@@ -370,10 +386,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
-	peers := make([]*Peer, 0, len(e.peers))
-	for p := range e.peers {
-		peers = append(peers, p)
-	}
+	peers := e.peersLocked()
 	e.mu.Unlock()
 	var errs []error
 	for _, p := range peers {

@@ -168,12 +168,7 @@ func (e *Engine) startReporter() {
 }
 
 func (e *Engine) reportAll() {
-	e.mu.Lock()
-	peers := make([]*Peer, 0, len(e.peers))
-	for p := range e.peers {
-		peers = append(peers, p)
-	}
-	e.mu.Unlock()
+	peers := e.peersList()
 	now := e.cfg.Clock.Now()
 	for _, p := range peers {
 		p.sendReports(now)

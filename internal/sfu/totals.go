@@ -62,12 +62,7 @@ func (e *Engine) Totals() Totals {
 	e.retired.mu.Lock()
 	defer e.retired.mu.Unlock()
 	t := e.retired.t
-	e.mu.Lock()
-	peers := make([]*Peer, 0, len(e.peers))
-	for p := range e.peers {
-		peers = append(peers, p)
-	}
-	e.mu.Unlock()
+	peers := e.peersList()
 	for _, p := range peers {
 		for _, d := range p.DownTracks() {
 			t.add(d.Stats())

@@ -93,12 +93,7 @@ func (p *Peer) attachLocked(d *DownTrack) (*webrtc.RTPTransceiver, error) {
 // (for /metrics: with reuse it follows the largest number of tracks each
 // client received at once, not how many ever came and went).
 func (e *Engine) SubscriberTransceivers() int {
-	e.mu.Lock()
-	peers := make([]*Peer, 0, len(e.peers))
-	for p := range e.peers {
-		peers = append(peers, p)
-	}
-	e.mu.Unlock()
+	peers := e.peersList()
 	n := 0
 	for _, p := range peers {
 		n += len(p.sub.GetTransceivers())
