@@ -61,7 +61,7 @@ func (n *bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.U
 		return nil, err
 	}
 	n.grow(c)
-	return c, nil
+	return withGRO(c), nil
 }
 
 func (n *bufferedNet) ListenPacket(network, address string) (net.PacketConn, error) {
