@@ -14,13 +14,30 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(realMain(os.Args[1:]))
+}
+
+// realMain is the process's own entry (the tests' re-executed binary
+// too): a server may first re-execute itself (sysmon.go).
+func realMain(args []string) int {
+	if command(args) == "serve" {
+		keepSysmonAwake()
+	}
+	return run(args, os.Stdout, os.Stderr)
+}
+
+// command returns the subcommand args name ("serve" if none).
+func command(args []string) string {
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		return args[0]
+	}
+	return "serve"
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	cmd := command(args)
+	if len(args) > 0 && args[0] == cmd {
+		args = args[1:]
 	}
 	switch cmd {
 	case "serve":

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,7 +23,7 @@ import (
 // TestMain lets a test re-execute this binary as the real command.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("RTCENGINE_TEST_MAIN"); args != "" {
-		os.Exit(run(strings.Fields(args), os.Stdout, os.Stderr))
+		os.Exit(realMain(strings.Fields(args)))
 	}
 	os.Exit(m.Run())
 }
@@ -107,6 +108,16 @@ func TestServeSIGTERM(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The server re-executed itself (same process) with sysmon kept awake.
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(strings.Split(string(environ), "\x00"), func(kv string) bool {
+		return strings.HasPrefix(kv, "GODEBUG=") && strings.Contains(kv, schedTrace)
+	}) {
+		t.Errorf("the server runs without %s in GODEBUG", schedTrace)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -127,4 +138,22 @@ func TestServeSIGTERM(t *testing.T) {
 		}
 	}
 	fmt.Fprint(io.Discard, stdout.String())
+}
+
+func TestWithSchedTrace(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want []string // nil: left alone
+	}{
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", "GODEBUG=" + schedTrace}},
+		{[]string{"GODEBUG="}, []string{"GODEBUG=" + schedTrace}},
+		{[]string{"GODEBUG=madvdontneed=1", "HOME=/"}, []string{"GODEBUG=madvdontneed=1," + schedTrace, "HOME=/"}},
+		{[]string{"GODEBUG=schedtrace=0"}, nil},
+		{[]string{"GODEBUG=x=1, schedtrace=1000"}, nil},
+	} {
+		out, ok := withSchedTrace(c.in)
+		if ok != (c.want != nil) || !slices.Equal(out, c.want) {
+			t.Errorf("%q: got %q (%v), want %q", c.in, out, ok, c.want)
+		}
+	}
 }
