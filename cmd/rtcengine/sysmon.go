@@ -22,10 +22,10 @@ const schedTrace = "schedtrace=2147483647"
 // A media server idles between packets dozens of times a second, so sysmon
 // woke ~2,000 times a second at 200 subscribers, each wake-up a thread
 // switch. With a scheduler trace set, sysmon never parks and its naps grow
-// to 10 ms when there is nothing to retake: −13 % server CPU per forwarded
-// packet, measured (docs/benchmarks.md, "sysmon"). The trace itself prints
-// one line to stderr once the machine has been up 24.8 days, and again
-// every 24.8 days.
+// to 10 ms when there is nothing to retake: −14 % server CPU per forwarded
+// packet, measured (docs/benchmarks.md, "Receive offload in the SDK, and a
+// sysmon that stays awake"). The trace itself prints one line to stderr
+// once the machine has been up 24.8 days, and again every 24.8 days.
 //
 // It returns if it does not re-execute (already set, or exec failed).
 func keepSysmonAwake() {
