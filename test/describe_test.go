@@ -1,11 +1,13 @@
 package test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,18 +72,20 @@ type roomList struct {
 
 type userList struct {
 	Total    uint64
-	UserList []struct {
-		RoomStr, UserId, DeviceType, SdkVersion, ClientIp string
-		JoinTs, LeaveTs                                   uint64
-		Finished                                          bool
-	}
-	Data []struct {
+	UserList []userInfo
+	Data     []struct {
 		UserId, PeerId, DataType string
 		Content                  []struct {
 			Time  uint64
 			Value float64
 		}
 	}
+}
+
+type userInfo struct {
+	RoomStr, UserId, DeviceType, SdkVersion, ClientIp string
+	JoinTs, LeaveTs                                   uint64
+	Finished                                          bool
 }
 
 // series returns the values of one series, oldest first.
@@ -146,9 +150,19 @@ func TestDescribeHistoryEndToEnd(t *testing.T) {
 		code := e.describe("DescribeUserInfo", map[string]any{"CommId": call, "SdkAppId": appID, "StartTime": start - 60, "EndTime": start + 3600}, &users)
 		return code == "" && users.Total == 2
 	})
-	for i, want := range []string{"alice", "bob"} {
+	// Listed by join time, which the store keeps to the millisecond: bob
+	// entered after alice's OnEnterRoom, but both can fall in the same
+	// millisecond, and then their order is the sessions' (random) ids.
+	if !slices.IsSortedFunc(users.UserList, func(a, b userInfo) int { return cmp.Compare(a.JoinTs, b.JoinTs) }) {
+		t.Fatalf("users not in join order: %+v", users.UserList)
+	}
+	for _, want := range []string{"alice", "bob"} {
+		i := slices.IndexFunc(users.UserList, func(u userInfo) bool { return u.UserId == want })
+		if i < 0 {
+			t.Fatalf("%s not listed: %+v", want, users.UserList)
+		}
 		u := users.UserList[i]
-		if u.UserId != want || u.RoomStr != "7301" || u.Finished || u.JoinTs < start || u.LeaveTs < u.JoinTs ||
+		if u.RoomStr != "7301" || u.Finished || u.JoinTs < start || u.LeaveTs < u.JoinTs ||
 			u.DeviceType != runtime.GOOS+"/"+runtime.GOARCH || u.SdkVersion != "rtcengine-go/"+rtc.Version || u.ClientIp != "127.0.0.1" {
 			t.Fatalf("user %d: %+v", i, u)
 		}
