@@ -26,7 +26,7 @@ func realMain(args []string) int {
 	return run(args, os.Stdout, os.Stderr)
 }
 
-// command returns the subcommand args name ("serve" if none).
+// command returns the subcommand that args name ("serve" if none).
 func command(args []string) string {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		return args[0]
