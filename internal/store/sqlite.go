@@ -27,6 +27,9 @@ const (
 	DefaultMaxBatch    = 1000
 	DefaultRetention   = 14 * 24 * time.Hour // what DescribeRoomInfo & co. may query
 	DefaultPurgeEvery  = time.Minute
+	// DefaultSampleLinger is how long the writer holds quality samples for
+	// more records to share their transaction.
+	DefaultSampleLinger = time.Second
 )
 
 // Options tune the store. Zero fields take the defaults.
@@ -41,6 +44,10 @@ type Options struct {
 	// PurgeEvery is how often the writer starts deleting what is past
 	// Retention (in slices, between records: writes come first).
 	PurgeEvery time.Duration
+	// SampleLinger is how long the writer holds a batch of quality samples
+	// only, waiting for more to commit with them (negative: commit at once).
+	// Room and session records and Flush never wait.
+	SampleLinger time.Duration
 	// Now is the clock for purging and for closing what a crash left open.
 	Now func() time.Time
 	// Node names this node in a shared store (PostgreSQL, at most
@@ -70,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PurgeEvery <= 0 {
 		o.PurgeEvery = DefaultPurgeEvery
+	}
+	if o.SampleLinger == 0 {
+		o.SampleLinger = DefaultSampleLinger
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -922,3 +922,61 @@ func TestBackgroundPurge(t *testing.T) {
 		}
 	})
 }
+
+// Quality samples arriving one at a time share transactions (they wait up
+// to SampleLinger for company); a room or session record, and Flush, are
+// committed at once, with whatever samples wait.
+func TestSamplesLingerRecordsDoNot(t *testing.T) {
+	t.Run("linger", func(t *testing.T) { forEachBackend(t, testSamplesLinger) })
+	t.Run("no linger", func(t *testing.T) { forEachBackend(t, testSamplesAtOnce) })
+}
+
+func testSamplesLinger(t *testing.T, b backend) {
+	s := open(t, b, b.fresh(t), Options{SampleLinger: time.Hour})
+	sample := func(i int) Sample {
+		return Sample{App: app, CommID: "c", Session: "s", UserID: "u", At: at(float64(i)), Values: map[Metric]float64{MetricABit: 1}}
+	}
+	for i := range 5 {
+		s.AddSample(sample(i))
+		time.Sleep(20 * time.Millisecond) // each would have committed alone
+	}
+	if st := s.Stats(); st.Written != 0 || st.Queued != 0 {
+		t.Fatalf("stats %+v: the samples should be lingering, taken but not written", st)
+	}
+	// A room record does not wait, and takes the samples with it.
+	s.RoomCreated(Room{App: app, RoomID: "1", Created: at(1), Creator: "u"})
+	waitWritten(t, s, 6)
+	if st := s.Stats(); st.Batches != 1 {
+		t.Fatalf("stats %+v: want the 5 samples and the room in 1 transaction", st)
+	}
+	// Flush does not wait for the linger either.
+	s.AddSample(sample(10))
+	flush(t, s)
+	if st := s.Stats(); st.Written != 7 || st.Batches != 2 {
+		t.Fatalf("after Flush: %+v", st)
+	}
+}
+
+// With the linger off, each sample at rest commits alone.
+func testSamplesAtOnce(t *testing.T, b backend) {
+	s := open(t, b, b.fresh(t), Options{SampleLinger: -1})
+	for i := range 3 {
+		s.AddSample(Sample{App: app, CommID: "c", Session: "s", UserID: "u", At: at(float64(i)), Values: map[Metric]float64{MetricABit: 1}})
+		waitWritten(t, s, uint64(i+1))
+	}
+	if st := s.Stats(); st.Batches != 3 {
+		t.Fatalf("no linger: %+v, want 3 transactions", st)
+	}
+}
+
+// waitWritten waits up to 10 s for the writer to have committed want records.
+func waitWritten(t *testing.T, s store, want uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stats().Written < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: want %d written within 10 s", s.Stats(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -41,6 +41,8 @@ type writer struct {
 	once   sync.Once
 
 	written, dropped, failed, batches atomic.Uint64
+
+	lingerT *time.Timer // linger's (the writer goroutine's)
 }
 
 func newWriter(k sink, opt Options) *writer {
@@ -191,7 +193,7 @@ func (s *writer) run() {
 	for {
 		select {
 		case o := <-s.queue:
-			batch = s.commit(s.collect(append(batch[:0], o)))
+			batch = s.commit(s.linger(s.collect(append(batch[:0], o))))
 			continue
 		case <-s.stop:
 			s.drain(batch)
@@ -204,7 +206,7 @@ func (s *writer) run() {
 		}
 		select {
 		case o := <-s.queue:
-			batch = s.commit(s.collect(append(batch[:0], o)))
+			batch = s.commit(s.linger(s.collect(append(batch[:0], o))))
 		case <-tick.C:
 			s.startPurge(&p)
 		case <-s.stop:
@@ -234,6 +236,42 @@ func (s *writer) collect(batch []op) []op {
 		case o := <-s.queue:
 			batch = append(batch, o)
 		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// linger holds a batch of quality samples only — nobody waits for them —
+// up to SampleLinger for more records, so that the steady trickle of
+// reports (one per user every 2 s) shares transactions instead of
+// committing one each. Any other record (a room, a session, a Flush), a
+// full batch or the writer's stop ends the wait at once.
+func (s *writer) linger(batch []op) []op {
+	if s.opt.SampleLinger <= 0 || len(batch) >= s.opt.MaxBatch {
+		return batch
+	}
+	for _, o := range batch {
+		if o.kind != opSample {
+			return batch
+		}
+	}
+	if s.lingerT == nil {
+		s.lingerT = time.NewTimer(s.opt.SampleLinger)
+	} else {
+		s.lingerT.Reset(s.opt.SampleLinger)
+	}
+	defer s.lingerT.Stop()
+	for len(batch) < s.opt.MaxBatch {
+		select {
+		case o := <-s.queue:
+			batch = append(batch, o)
+			if o.kind != opSample {
+				return s.collect(batch)
+			}
+		case <-s.lingerT.C:
+			return batch
+		case <-s.stop:
 			return batch
 		}
 	}
