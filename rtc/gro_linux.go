@@ -123,15 +123,23 @@ func (c *groConn) ReadMsgUDP(b, _ []byte) (n, oobn, flags int, addr *net.UDPAddr
 }
 
 // segmentSize returns the UDP_GRO segment size (an int, as the kernel puts
-// it) in a control message buffer, 0 if there is none.
+// it) in a control message buffer, 0 if there is none. It decodes the
+// headers field by field, so any buffer (of any alignment) is safe.
 func segmentSize(oob []byte) int {
+	const lenSize = int(unsafe.Sizeof(unix.Cmsghdr{}.Len))
 	for len(oob) >= unix.SizeofCmsghdr {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		l := int(h.Len)
+		var l int
+		if lenSize == 8 {
+			l = int(binary.NativeEndian.Uint64(oob))
+		} else {
+			l = int(binary.NativeEndian.Uint32(oob))
+		}
 		if l < unix.CmsgLen(0) || l > len(oob) {
 			return 0
 		}
-		if h.Level == unix.SOL_UDP && h.Type == unix.UDP_GRO && l >= unix.CmsgLen(4) {
+		level := int32(binary.NativeEndian.Uint32(oob[lenSize:]))
+		typ := int32(binary.NativeEndian.Uint32(oob[lenSize+4:]))
+		if level == unix.SOL_UDP && typ == unix.UDP_GRO && l >= unix.CmsgLen(4) {
 			return int(int32(binary.NativeEndian.Uint32(oob[unix.CmsgLen(0):])))
 		}
 		oob = oob[min(unix.CmsgSpace(l-unix.CmsgLen(0)), len(oob)):]
