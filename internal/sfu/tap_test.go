@@ -75,22 +75,10 @@ func TestTapReceivesPublisherPackets(t *testing.T) {
 	alice.publish(at)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.wg.Add(1)
-	go func() {
-		defer env.wg.Done()
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for i := uint16(100); ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			if at.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: i, Timestamp: uint32(i) * 960}, Payload: []byte{0xfc, byte(i)}}) != nil {
-				return
-			}
-		}
-	}()
+	env.every(ctx, 2*time.Millisecond, func(i uint16) bool {
+		seq := i + 100
+		return at.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: []byte{0xfc, byte(seq)}}) == nil
+	})
 	pt := alice.waitPublished(1)[0]
 	kept, removed := newTestTap(), newTestTap()
 	pt.AddTap(kept)
