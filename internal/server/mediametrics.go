@@ -45,6 +45,7 @@ func newMediaCollector(e *sfu.Engine) *mediaCollector {
 			m("udp_packets_total", "Datagrams written to the media UDP socket (media, RTCP, DTLS, STUN).", func(t *sfu.Totals) uint64 { return t.Socket.Packets }),
 			m("udp_direct_sends_total", "Datagrams sent on their own, outside a batch.", func(t *sfu.Totals) uint64 { return t.Socket.Direct }),
 			m("udp_batch_syscalls_total", "sendmmsg calls that carried batches.", func(t *sfu.Totals) uint64 { return t.Socket.Syscalls }),
+			m("udp_gso_messages_total", "UDP GSO messages sent (each carries two or more datagrams).", func(t *sfu.Totals) uint64 { return t.Socket.GSOMessages }),
 			m("udp_gso_segments_total", "Datagrams sent inside UDP GSO messages.", func(t *sfu.Totals) uint64 { return t.Socket.GSOSegments }),
 			m("udp_send_errors_total", "Batched datagrams the kernel refused.", func(t *sfu.Totals) uint64 { return t.Socket.Errors }),
 		}}
