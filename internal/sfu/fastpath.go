@@ -41,8 +41,7 @@ import (
 // the peer's send worker only (a peer's queue is drained by one worker),
 // so it needs no lock.
 type fastPath struct {
-	gcm  *gcmSealer    // AES-GCM profiles (srtpgcm.go)
-	ctx  *srtp.Context // the other profiles
+	ctx  *srtp.Context
 	sock *udpbatch.Conn
 	// addr is the selected pair's remote address while the pair is
 	// eligible; nil sends through via.
@@ -141,7 +140,7 @@ func (e *Engine) newFastPath(pc *webrtc.PeerConnection) (*fastPath, error) {
 	if !ok {
 		return nil, errFastPathOff
 	}
-	if err = fp.key(dt); err != nil {
+	if fp.ctx, err = localSRTPContext(dt); err != nil {
 		return nil, err
 	}
 	if fp.via, err = srtpEndpointOf(dt); err != nil {
@@ -151,43 +150,37 @@ func (e *Engine) newFastPath(pc *webrtc.PeerConnection) (*fastPath, error) {
 	return fp, nil
 }
 
-// key makes the SRTP sender for what the local side sends, from the same
-// DTLS exporter and with the same profile and options as Pion's
-// DTLSTransport.startSRTP (webrtc v4.2.20): the local master key and salt
-// of srtp.Config.ExtractSessionKeysFromDTLS, no local options. AES-GCM
-// profiles get our own sealer, the others Pion's context.
-func (fp *fastPath) key(dt *webrtc.DTLSTransport) error {
+// localSRTPContext builds the SRTP context for what the local side sends,
+// from the same DTLS exporter and with the same profile and options as
+// Pion's DTLSTransport.startSRTP (webrtc v4.2.20): the local master key and
+// salt of srtp.Config.ExtractSessionKeysFromDTLS, no local options.
+func localSRTPContext(dt *webrtc.DTLSTransport) (*srtp.Context, error) {
 	conn, err := dtlsConnOf(dt)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st, ok := conn.ConnectionState()
 	if !ok {
-		return errors.New("sfu: no DTLS connection state")
+		return nil, errors.New("sfu: no DTLS connection state")
 	}
 	client, err := dtlsIsClient(&st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dp, ok := conn.SelectedSRTPProtectionProfile()
 	if !ok {
-		return errors.New("sfu: no SRTP protection profile negotiated")
+		return nil, errors.New("sfu: no SRTP protection profile negotiated")
 	}
 	// dtls and srtp number the profiles alike (the RFC 5764 registry).
 	cfg := srtp.Config{Profile: srtp.ProtectionProfile(dp)}
 	if err := cfg.ExtractSessionKeysFromDTLS(&st, client); err != nil {
-		return fmt.Errorf("sfu: SRTP keys: %w", err)
+		return nil, fmt.Errorf("sfu: SRTP keys: %w", err)
 	}
-	switch cfg.Profile {
-	case srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm:
-		fp.gcm, err = newGCMSealer(cfg.Profile, cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt)
-	default:
-		fp.ctx, err = srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile)
-	}
+	ctx, err := srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile)
 	if err != nil {
-		return fmt.Errorf("sfu: SRTP sender: %w", err)
+		return nil, fmt.Errorf("sfu: SRTP context: %w", err)
 	}
-	return nil
+	return ctx, nil
 }
 
 // eligible reports whether pair runs over the engine's UDP socket to a
@@ -213,7 +206,16 @@ func (fp *fastPath) eligible(pair *webrtc.ICECandidatePair) (netip.AddrPort, boo
 // write marshals hdr and payload, encrypts them and sends the packet. It
 // runs on the peer's send worker with that worker's scratch.
 func (fp *fastPath) write(sc *fastScratch, hdr *rtp.Header, payload []byte) error {
-	pkt, err := fp.seal(sc, hdr, payload)
+	n, err := hdr.MarshalTo(sc.plain[:])
+	if err != nil {
+		return err
+	}
+	if n+len(payload) > len(sc.plain) {
+		return errPacketTooLarge
+	}
+	n += copy(sc.plain[n:], payload)
+	sc.hdr.Extensions = sc.exts[:0]
+	pkt, err := fp.ctx.EncryptRTP(sc.enc[:0], sc.plain[:n], &sc.hdr)
 	if err != nil {
 		return err
 	}
@@ -223,23 +225,6 @@ func (fp *fastPath) write(sc *fastScratch, hdr *rtp.Header, payload []byte) erro
 	}
 	_, err = fp.via.Write(pkt)
 	return err
-}
-
-// seal returns hdr and payload as an SRTP packet in sc.enc.
-func (fp *fastPath) seal(sc *fastScratch, hdr *rtp.Header, payload []byte) ([]byte, error) {
-	if fp.gcm != nil {
-		return fp.gcm.seal(sc.enc[:], hdr, payload)
-	}
-	n, err := hdr.MarshalTo(sc.plain[:])
-	if err != nil {
-		return nil, err
-	}
-	if n+len(payload) > len(sc.plain) {
-		return nil, errPacketTooLarge
-	}
-	n += copy(sc.plain[n:], payload)
-	sc.hdr.Extensions = sc.exts[:0]
-	return fp.ctx.EncryptRTP(sc.enc[:0], sc.plain[:n], &sc.hdr)
 }
 
 // errPacketTooLarge refuses a packet that would not fit the scratch.

@@ -61,7 +61,7 @@ func newFastPathForTest(t *testing.T, p *Peer) *fastSink {
 	key, salt := make([]byte, 16), make([]byte, 12)
 	_, _ = rand.Read(key)
 	_, _ = rand.Read(salt)
-	enc, err := newGCMSealer(srtp.ProtectionProfileAeadAes128Gcm, key, salt)
+	enc, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func newFastPathForTest(t *testing.T, p *Peer) *fastSink {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close(); sock.Close() })
-	fp := &fastPath{gcm: enc, sock: sock, via: io.Discard}
+	fp := &fastPath{ctx: enc, sock: sock, via: io.Discard}
 	a := sink.LocalAddr().(*net.UDPAddr).AddrPort()
 	fp.addr.Store(&a)
 	p.fast.fp.Store(fp)
