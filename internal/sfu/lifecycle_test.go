@@ -214,3 +214,43 @@ func TestOfferWithoutSupportedCodecIsRefused(t *testing.T) {
 	// The session is unchanged: a good offer still works.
 	alice.publish(newVideoTrack(t, "camera"))
 }
+
+// A peer makes its publisher connection with the client's first offer: an
+// audience member never has one (a publisher candidate trickled early is
+// held, not refused), a publisher has one and Close closes it, and none is
+// made once the peer is closed.
+func TestPublisherConnectionMadeByFirstOffer(t *testing.T) {
+	env := newTestEnv(t, Config{})
+	aud := env.newClient("aud", nil)
+	mid := "0"
+	early := Candidate{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host", SDPMid: &mid}
+	if err := aud.peer.AddICECandidate(TargetPublisher, early); err != nil {
+		t.Fatalf("publisher candidate before any offer: %v", err)
+	}
+	if aud.peer.pub.Load() != nil {
+		t.Fatal("an audience member has a publisher connection")
+	}
+
+	alice := env.newClient("alice", nil)
+	alice.publish(newVideoTrack(t, "camera"))
+	pc := alice.peer.pub.Load()
+	if pc == nil {
+		t.Fatal("no publisher connection after the first offer")
+	}
+	if err := alice.peer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := pc.ConnectionState(); s != webrtc.PeerConnectionStateClosed {
+		t.Fatalf("publisher connection %v after Close", s)
+	}
+
+	if err := aud.peer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	aud.peer.pubMu.Lock()
+	_, err := aud.peer.publisher()
+	aud.peer.pubMu.Unlock()
+	if !errors.Is(err, ErrClosed) || aud.peer.pub.Load() != nil {
+		t.Fatalf("publisher() after Close: %v, connection %v", err, aud.peer.pub.Load())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -24,14 +25,17 @@ const gatherTimeout = 5 * time.Second
 
 // Peer is the server side of one client session: a publisher connection
 // (client offers, server answers) and a subscriber connection (server
-// offers, client answers). Its methods are safe for concurrent use.
+// offers, client answers). The publisher connection is made with the
+// client's first offer: an audience member, who never offers, costs no
+// idle PeerConnection (its goroutines, ICE gatherer, DTLS and SCTP state:
+// ~40 KiB). Its methods are safe for concurrent use.
 type Peer struct {
 	id     PeerID
 	e      *Engine
 	h      Handler
 	log    *slog.Logger
 	events *eventLoop
-	pub    *webrtc.PeerConnection
+	pub    atomic.Pointer[webrtc.PeerConnection] // set once, by the first publisher offer
 	sub    *webrtc.PeerConnection
 	send   *sender
 	bwe    *estimator
@@ -79,27 +83,18 @@ func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 		published: make(map[string]*PublishedTrack),
 		downs:     make(map[TrackID]*DownTrack),
 	}
-	cfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}
 	var err error
-	if p.pub, err = e.pubAPI.NewPeerConnection(cfg); err != nil {
-		return nil, fmt.Errorf("sfu: publisher connection: %w", err)
-	}
-	if p.sub, err = e.subAPI.NewPeerConnection(cfg); err != nil {
-		_ = p.pub.Close()
+	if p.sub, err = e.subAPI.NewPeerConnection(peerConfig); err != nil {
 		return nil, fmt.Errorf("sfu: subscriber connection: %w", err)
 	}
 	p.events = newEventLoop()
 	p.bwe = newEstimator(e.cfg, func(bps int) {
 		p.events.post(func() { p.h.OnBandwidthEstimate(bps) })
 	})
-	p.pub.OnTrack(p.onTrack)
 	p.sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
 		p.fast.mu.Lock()
 		p.refreshFastPath(pair)
 		p.fast.mu.Unlock()
-	})
-	p.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		p.events.post(func() { p.h.OnConnectionStateChange(TargetPublisher, connectionStateOf(s)) })
 	})
 	p.sub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
@@ -115,6 +110,35 @@ func newPeer(e *Engine, id PeerID, h Handler) (*Peer, error) {
 		p.events.post(func() { p.h.OnConnectionStateChange(TargetSubscriber, connectionStateOf(s)) })
 	})
 	return p, nil
+}
+
+// peerConfig is both connections' configuration.
+var peerConfig = webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}
+
+// publisher returns the publisher connection, made on first use. The
+// caller holds pubMu.
+func (p *Peer) publisher() (*webrtc.PeerConnection, error) {
+	if pc := p.pub.Load(); pc != nil {
+		return pc, nil
+	}
+	pc, err := p.e.pubAPI.NewPeerConnection(peerConfig)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: publisher connection: %w", err)
+	}
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.events.post(func() { p.h.OnConnectionStateChange(TargetPublisher, connectionStateOf(s)) })
+	})
+	// Stored under mu, so that Close, which sets closed under mu and then
+	// closes what is stored, cannot miss it.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = pc.Close()
+		return nil, ErrClosed
+	}
+	p.pub.Store(pc)
+	return pc, nil
 }
 
 // ID returns the peer's id.
@@ -148,16 +172,20 @@ func (p *Peer) HandlePublisherOffer(ctx context.Context, sdp string) (string, er
 	if !offersSupportedCodec(parsed) {
 		return "", ErrNoSupportedCodec
 	}
-	if err := p.pub.SetRemoteDescription(offer); err != nil {
+	pc, err := p.publisher()
+	if err != nil {
+		return "", err
+	}
+	if err := pc.SetRemoteDescription(offer); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
-	p.flushCandidates(TargetPublisher, p.pub)
-	answer, err := p.pub.CreateAnswer(nil)
+	p.flushCandidates(TargetPublisher, pc)
+	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
-	gathered := webrtc.GatheringCompletePromise(p.pub)
-	if err := p.pub.SetLocalDescription(answer); err != nil {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
 	select {
@@ -165,7 +193,7 @@ func (p *Peer) HandlePublisherOffer(ctx context.Context, sdp string) (string, er
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	return p.pub.LocalDescription().SDP, nil
+	return pc.LocalDescription().SDP, nil
 }
 
 // offersSupportedCodec reports whether an offer with audio or video
@@ -298,13 +326,7 @@ func (p *Peer) offerLocked() {
 // connections. Candidates that arrive before the matching description are
 // held until it is applied.
 func (p *Peer) AddICECandidate(target Target, c Candidate) error {
-	var pc *webrtc.PeerConnection
-	switch target {
-	case TargetPublisher:
-		pc = p.pub
-	case TargetSubscriber:
-		pc = p.sub
-	default:
+	if target != TargetPublisher && target != TargetSubscriber {
 		return fmt.Errorf("%w: %v", ErrUnknownTarget, target)
 	}
 	init := webrtc.ICECandidateInit{
@@ -321,6 +343,11 @@ func (p *Peer) AddICECandidate(target Target, c Candidate) error {
 		return nil
 	}
 	p.mu.Unlock()
+	// A remote description is set, so the connection exists.
+	pc := p.sub
+	if target == TargetPublisher {
+		pc = p.pub.Load()
+	}
 	if err := pc.AddICECandidate(init); err != nil {
 		return fmt.Errorf("sfu: add candidate: %w", err)
 	}
@@ -371,9 +398,12 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, ex
 		return
 	}
 	st := classify(kind, remote.ID(), remote.RID(), p.hints)
-	writeRTCP := p.pub.WriteRTCP
+	var writeRTCP func([]rtcp.Packet) error
+	pub := p.pub.Load()
 	if ext != nil { // a relayed stream: its link says what it is (remote.go)
 		st, writeRTCP = ext.streamType, ext.writeRTCP
+	} else {
+		writeRTCP = pub.WriteRTCP
 	}
 	source := sourceOf(kind, st)
 	t := p.published[source]
@@ -395,7 +425,7 @@ func (p *Peer) runTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, ex
 		writeRTCP: writeRTCP,
 	}
 	if ext == nil { // a relay connection's generator is not known here
-		l.nacks = p.e.nacks.Generator(p.pub.ID())
+		l.nacks = p.e.nacks.Generator(pub.ID())
 	}
 	l.stats.level.Store(noLevel)
 	for _, h := range recv.GetParameters().HeaderExtensions {
@@ -578,7 +608,10 @@ func (p *Peer) Close() error {
 	for _, d := range downs {
 		d.Close()
 	}
-	err := errors.Join(p.pub.Close(), p.sub.Close())
+	err := p.sub.Close()
+	if pub := p.pub.Load(); pub != nil { // none is made after closed is set
+		err = errors.Join(pub.Close(), err)
+	}
 	p.wg.Wait()
 	p.send.close()
 	p.e.forget(p)
