@@ -113,10 +113,7 @@ func startChromium(t testing.TB, origin string) *chromium {
 			c.mu.Lock()
 			log := c.stderr.String()
 			c.mu.Unlock()
-			if len(log) > 8000 {
-				log = "…" + log[len(log)-8000:]
-			}
-			t.Logf("Chromium driver log:\n%s", log)
+			keepLog(t, "chromium-driver", log)
 		}
 	})
 	return c

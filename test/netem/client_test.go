@@ -163,7 +163,10 @@ func NewClient(t testing.TB, url, user string, opts ...rtc.Option) *Client {
 	c.SetListener(rec)
 	t.Cleanup(func() {
 		c.Close()
-		if t.Failed() || os.Getenv("NETEM_SDKLOG") != "" {
+		switch {
+		case t.Failed():
+			keepLog(t, user+"-sdk", logs.String())
+		case os.Getenv("NETEM_SDKLOG") != "":
 			t.Logf("%s's SDK log:\n%s", user, logs.String())
 		}
 	})

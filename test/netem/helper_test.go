@@ -207,7 +207,7 @@ func (n *Net) StartPublisher(srv interface{ SignalURL() string }, user string, r
 			<-p.done
 		}
 		if n.t.Failed() && stderr.Len() > 0 {
-			n.t.Logf("publisher %s stderr:\n%s", user, stderr.String())
+			keepLog(n.t, "publisher-"+user, stderr.String())
 		}
 	})
 	if l := p.read(); l != "ready" {

@@ -145,7 +145,7 @@ func (s *Server) waitHealthy() {
 	for {
 		select {
 		case <-s.done:
-			s.t.Fatalf("server exited:\n%s", s.Log())
+			s.t.Fatal("server exited (its log is kept below)")
 		default:
 		}
 		resp, err := client.Get(url)
@@ -156,7 +156,7 @@ func (s *Server) waitHealthy() {
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("server not healthy at %s: %v\n%s", url, err, s.Log())
+			s.t.Fatalf("server not healthy at %s: %v (its log is kept below)", url, err)
 		}
 		select { // the server is starting: poll its port
 		case <-s.done:
@@ -178,11 +178,7 @@ func (s *Server) stop() {
 		<-s.done
 	}
 	if s.t.Failed() {
-		log := s.Log()
-		if len(log) > 20000 {
-			log = "…" + log[len(log)-20000:]
-		}
-		s.t.Logf("server log:\n%s", log)
+		keepLog(s.t, "server", s.Log())
 	}
 }
 
