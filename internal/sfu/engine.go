@@ -93,19 +93,13 @@ func (e *Engine) listen() error {
 	if e.cfg.ListenIP != "" {
 		ip = net.ParseIP(e.cfg.ListenIP)
 	}
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: e.cfg.UDPPort})
+	// Subscriber send loops write in bursts (Hold/Release around a drain):
+	// the batching socket sends each burst with sendmmsg and UDP GSO, from a
+	// second socket on the same port that does not wake Go's poller.
+	// Buffers: best effort, the kernel caps them at rmem_max/wmem_max.
+	bc, err := udpbatch.Listen(&net.UDPAddr{IP: ip, Port: e.cfg.UDPPort}, socketBuffer)
 	if err != nil {
 		return fmt.Errorf("sfu: listen udp: %w", err)
-	}
-	// Best effort: the kernel caps these at rmem_max/wmem_max.
-	_ = udp.SetReadBuffer(socketBuffer)
-	_ = udp.SetWriteBuffer(socketBuffer)
-	// Subscriber send loops write in bursts (Hold/Release around a drain):
-	// the batching socket sends each burst with sendmmsg and UDP GSO.
-	bc, err := udpbatch.New(udp)
-	if err != nil {
-		udp.Close()
-		return fmt.Errorf("sfu: %w", err)
 	}
 	e.udp = bc
 	logs := pionlog.Factory{Log: e.log}

@@ -188,6 +188,9 @@ func (c *Conn) Stats() Stats {
 // Close sends what is pending and closes the socket.
 func (c *Conn) Close() error {
 	c.Flush()
+	c.flushMu.Lock()
+	c.sys.close()
+	c.flushMu.Unlock()
 	return c.UDPConn.Close()
 }
 

@@ -23,6 +23,7 @@ var cmsgGSOSpace = unix.CmsgSpace(2)
 // sysState is the scratch of one Conn's sends; it is used under flushMu.
 type sysState struct {
 	raw    syscall.RawConn
+	sendFD int  // the sending socket (split_linux.go), or -1: send through raw
 	inet6  bool // the socket is AF_INET6 (IPv4 peers as v4-mapped addresses)
 	gso    bool // UDP_SEGMENT works; cleared on the first refusal
 	plan   plan
@@ -48,6 +49,7 @@ func (s *sysState) init(c *net.UDPConn) error {
 		return fmt.Errorf("udpbatch: %w", err)
 	}
 	s.raw = raw
+	s.sendFD = -1
 	var sa unix.Sockaddr
 	var serr error
 	if err := raw.Control(func(fd uintptr) { sa, serr = unix.Getsockname(int(fd)) }); err != nil {
@@ -62,6 +64,15 @@ func (s *sysState) init(c *net.UDPConn) error {
 	return nil
 }
 
+// close closes the sending socket; later sends go through raw (and fail
+// once it is closed too). Called under flushMu.
+func (s *sysState) close() {
+	if s.sendFD >= 0 {
+		unix.Close(s.sendFD)
+		s.sendFD = -1
+	}
+}
+
 // send writes batch b: messages planned for GSO when it works, all in as
 // few sendmmsg calls as the kernel accepts.
 func (c *Conn) send(b *batch) {
@@ -71,7 +82,9 @@ func (c *Conn) send(b *batch) {
 	s.build()
 	for s.from < s.msgs {
 		s.errno, s.sent = 0, 0
-		if err := s.raw.Write(s.write); err != nil {
+		if s.sendFD >= 0 && s.writeOnce(uintptr(s.sendFD)) {
+			// Sent (or refused) without the poller.
+		} else if err := s.raw.Write(s.write); err != nil {
 			// The socket is closed: what is left is lost.
 			c.errs.Add(uint64(s.remainingSegments()))
 			break
