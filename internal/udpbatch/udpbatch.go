@@ -11,6 +11,10 @@
 // holder leaves at once, so nothing ever waits for a timer and a single
 // packet costs what it always did.
 //
+// Listen opens the socket as well and, on Linux, sends batches through a
+// second socket on the same port that Go's poller does not watch, so that
+// the kernel freeing sent packets wakes no sleeping thread (split_linux.go).
+//
 // The package is a leaf: it knows sockets, not RTP or ICE. Conn implements
 // net.PacketConn and Pion ICE's optional AddrPortReaderWriter, so it can be
 // handed to ice.NewUDPMuxDefault in place of a *net.UDPConn.
