@@ -11,8 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Listen opens a UDP socket on laddr and wraps it as New does, with a
-// second socket beside it for sending.
+// addSender gives the Conn its sending socket.
 //
 // Why: Go's poller registers every socket it manages for writability too,
 // edge-triggered. On every packet the kernel frees after sending it — on
@@ -24,34 +23,21 @@ import (
 // for every packet. The sending socket is not in the poller and wakes
 // nobody.
 //
-// How: both sockets are bound to laddr with SO_REUSEPORT, so their packets
+// How: both sockets are bound to the address with SO_REUSEPORT, so their packets
 // leave from the same address and port, and a classic BPF program on the
 // group hands every received datagram to the first socket, the one Pion
 // reads. Packets that find the sending socket's buffer full go through the
-// first socket, which waits in the poller as before.
-//
-// buf sets both sockets' buffers (the kernel caps it at rmem_max/wmem_max).
-// If the second socket cannot be made, the Conn sends through the first,
+// first socket, which waits in the poller as before. If the second socket
+// cannot be made, the Conn sends through the first,
 // as one from New does.
-func Listen(laddr *net.UDPAddr, buf int) (*Conn, error) {
-	udp, err := listenReusePort(laddr)
-	if err != nil {
-		return nil, err
-	}
-	if buf > 0 {
-		_ = udp.SetReadBuffer(buf)
-		_ = udp.SetWriteBuffer(buf)
-	}
-	c, err := New(udp)
-	if err != nil {
-		udp.Close()
-		return nil, err
-	}
+func (s *sysState) addSender(udp *net.UDPConn, buf int) {
 	if fd, err := sendSocket(udp, buf); err == nil {
-		c.sys.sendFD = fd
+		s.sendFD = fd
 	}
-	return c, nil
 }
+
+// listenUDP is listenReusePort: the sending socket shares the port.
+func listenUDP(laddr *net.UDPAddr) (*net.UDPConn, error) { return listenReusePort(laddr) }
 
 // listenReusePort binds a socket with SO_REUSEPORT to a port nobody else
 // holds. A reuseport bind alone would join a group another process of the

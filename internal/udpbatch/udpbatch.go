@@ -101,6 +101,28 @@ func New(c *net.UDPConn) (*Conn, error) {
 	return bc, nil
 }
 
+// Listen opens a UDP socket on laddr with buffers of buf bytes (0: the
+// system's; the kernel caps them at rmem_max/wmem_max) and wraps it as New
+// does. On Linux the Conn sends its batches through a second socket on the
+// same port (split_linux.go).
+func Listen(laddr *net.UDPAddr, buf int) (*Conn, error) {
+	udp, err := listenUDP(laddr)
+	if err != nil {
+		return nil, err
+	}
+	if buf > 0 {
+		_ = udp.SetReadBuffer(buf)
+		_ = udp.SetWriteBuffer(buf)
+	}
+	c, err := New(udp)
+	if err != nil {
+		udp.Close()
+		return nil, err
+	}
+	c.sys.addSender(udp, buf)
+	return c, nil
+}
+
 // Hold starts a burst: until the matching Release, writes are collected.
 func (c *Conn) Hold() {
 	c.mu.Lock()

@@ -12,24 +12,9 @@ func (s *sysState) init(*net.UDPConn) error { return nil }
 
 func (s *sysState) close() {}
 
-// Listen opens a UDP socket on laddr with buffers of buf bytes and wraps
-// it as New does.
-func Listen(laddr *net.UDPAddr, buf int) (*Conn, error) {
-	udp, err := net.ListenUDP("udp", laddr)
-	if err != nil {
-		return nil, err
-	}
-	if buf > 0 {
-		_ = udp.SetReadBuffer(buf)
-		_ = udp.SetWriteBuffer(buf)
-	}
-	c, err := New(udp)
-	if err != nil {
-		udp.Close()
-		return nil, err
-	}
-	return c, nil
-}
+func (s *sysState) addSender(*net.UDPConn, int) {}
+
+func listenUDP(laddr *net.UDPAddr) (*net.UDPConn, error) { return net.ListenUDP("udp", laddr) }
 
 func (c *Conn) send(b *batch) {
 	for i := 0; i < b.n; i++ {
