@@ -23,13 +23,13 @@ import (
 // for every packet. The sending socket is not in the poller and wakes
 // nobody.
 //
-// How: both sockets are bound to the address with SO_REUSEPORT, so their packets
-// leave from the same address and port, and a classic BPF program on the
-// group hands every received datagram to the first socket, the one Pion
-// reads. Packets that find the sending socket's buffer full go through the
-// first socket, which waits in the poller as before. If the second socket
-// cannot be made, the Conn sends through the first,
-// as one from New does.
+// How: both sockets are bound to the address with SO_REUSEPORT, so their
+// packets leave from the same address and port, and a classic BPF program
+// on the group hands every received datagram to the first socket, the one
+// Pion reads. Packets that find the sending socket's buffer full go through
+// the first socket, which waits in the poller as before. If the second
+// socket cannot be made, the Conn sends through the first, as one from New
+// does.
 func (s *sysState) addSender(udp *net.UDPConn, buf int) {
 	if fd, err := sendSocket(udp, buf); err == nil {
 		s.sendFD = fd
