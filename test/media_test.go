@@ -92,6 +92,19 @@ func (s *sink) counted(user string) (video, audio [][]byte) {
 	return video, audio
 }
 
+// phaseFrames counts the video frames of phase from user.
+func (s *sink) phaseFrames(user string, phase byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.video[user] {
+		if phaseOf(f.Data, true) == phase {
+			n++
+		}
+	}
+	return n
+}
+
 func phaseOf(f []byte, video bool) byte {
 	switch {
 	case !video && len(f) > 1:
