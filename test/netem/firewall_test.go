@@ -263,11 +263,11 @@ func (s *fwServer) waitHealthy() {
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("server not healthy at %s: %v (its log is kept below)", s.base(), err)
+			s.t.Fatalf("server not healthy at %s: %v (where its log is kept follows)", s.base(), err)
 		}
 		select { // the server is starting: poll its port
 		case <-s.done:
-			s.t.Fatal("server exited (its log is kept below)")
+			s.t.Fatal("server exited (where its log is kept follows)")
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -145,7 +145,7 @@ func (s *Server) waitHealthy() {
 	for {
 		select {
 		case <-s.done:
-			s.t.Fatal("server exited (its log is kept below)")
+			s.t.Fatal("server exited (where its log is kept follows)")
 		default:
 		}
 		resp, err := client.Get(url)
@@ -156,7 +156,7 @@ func (s *Server) waitHealthy() {
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("server not healthy at %s: %v (its log is kept below)", url, err)
+			s.t.Fatalf("server not healthy at %s: %v (where its log is kept follows)", url, err)
 		}
 		select { // the server is starting: poll its port
 		case <-s.done:
