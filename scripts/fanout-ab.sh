@@ -4,7 +4,7 @@
 # differ from the next by 20–45 % on a shared machine, so a single before/
 # after pair says little.
 #
-#   scripts/fanout-ab.sh N SECONDS BINARY... [ROUNDS]
+#   [ROUNDS=K] scripts/fanout-ab.sh N SECONDS BINARY...
 #   e.g. go build -o /tmp/rtc.old ./cmd/rtcengine (on the old commit), the
 #        same for /tmp/rtc.new, then: scripts/fanout-ab.sh 200 12 /tmp/rtc.old /tmp/rtc.new
 #

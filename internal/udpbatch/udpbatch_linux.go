@@ -82,9 +82,7 @@ func (c *Conn) send(b *batch) {
 	s.build()
 	for s.from < s.msgs {
 		s.errno, s.sent = 0, 0
-		if s.sendFD >= 0 && s.writeOnce(uintptr(s.sendFD)) {
-			// Sent (or refused) without the poller.
-		} else if err := s.raw.Write(s.write); err != nil {
+		if err := s.sendOnce(); err != nil {
 			// The socket is closed: what is left is lost.
 			c.errs.Add(uint64(s.remainingSegments()))
 			break
@@ -112,6 +110,16 @@ func (c *Conn) send(b *batch) {
 		s.from++
 	}
 	s.cur = nil
+}
+
+// sendOnce makes one sendmmsg from s.from: on the sending socket, or, when
+// there is none or its buffer is full, on the polled one, which waits for
+// room. An error means the socket is closed.
+func (s *sysState) sendOnce() error {
+	if s.sendFD >= 0 && s.writeOnce(uintptr(s.sendFD)) {
+		return nil
+	}
+	return s.raw.Write(s.write)
 }
 
 func gsoUnsupported(e syscall.Errno) bool {
