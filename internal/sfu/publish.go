@@ -48,6 +48,9 @@ type PublishedTrack struct {
 	subs atomic.Pointer[[]*DownTrack]
 	// taps are in-process consumers (tap.go), replaced like subs.
 	taps atomic.Pointer[[]*tapEntry]
+	// tapping is held for reading while packets are handed to taps; a
+	// removal waits for it, so a removed tap gets nothing more (tap.go).
+	tapping sync.RWMutex
 
 	mu    sync.Mutex // serializes writers of layers and subs
 	ended bool

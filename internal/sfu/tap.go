@@ -20,7 +20,9 @@ type Tap interface {
 	// TapPacket is called for each packet received in order of arrival.
 	TapPacket(pkt []byte)
 	// TapEnded is called once when the track ends (every layer stopped) or
-	// the tap is removed.
+	// the tap is removed. No TapPacket follows it, and none follows the
+	// return of AddTap's remove function, which must therefore not be
+	// called from TapPacket.
 	TapEnded()
 }
 
@@ -53,21 +55,31 @@ func (t *PublishedTrack) AddTap(tap Tap) (remove func()) {
 	}
 }
 
-// removeTap uninstalls e and reports whether it was installed.
+// removeTap uninstalls e and reports whether it was installed; it returns
+// once no reader is still handing e a packet.
 func (t *PublishedTrack) removeTap(e *tapEntry) bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	old := t.taps.Load()
-	if old == nil {
-		return false
+	i := -1
+	if old != nil {
+		i = slices.Index(*old, e)
 	}
-	i := slices.Index(*old, e)
 	if i < 0 {
+		t.mu.Unlock()
 		return false
 	}
 	next := slices.Delete(slices.Clone(*old), i, i+1)
 	t.taps.Store(&next)
+	t.mu.Unlock()
+	t.waitTapping()
 	return true
+}
+
+// waitTapping returns once no reader is still handing a packet to the taps
+// it found before the latest change.
+func (t *PublishedTrack) waitTapping() {
+	t.tapping.Lock()
+	t.tapping.Unlock() // empty: the lock is a barrier here
 }
 
 // endTaps removes every tap and tells it the track ended.
@@ -78,6 +90,7 @@ func (t *PublishedTrack) endTaps() {
 	if old == nil {
 		return
 	}
+	t.waitTapping()
 	for _, e := range *old {
 		e.t.TapEnded()
 	}
@@ -86,14 +99,19 @@ func (t *PublishedTrack) endTaps() {
 // tapPacket hands a packet of layer l to the taps: the big layer's, or the
 // small layer's while no big layer arrives.
 func (t *PublishedTrack) tapPacket(l *layer, pkt []byte) {
-	taps := t.taps.Load()
-	if taps == nil || len(*taps) == 0 {
+	if taps := t.taps.Load(); taps == nil || len(*taps) == 0 {
 		return
 	}
 	if l.streamType == trtc.StreamSmall && t.layers[layerBig].Load() != nil {
 		return
 	}
-	for _, e := range *taps {
-		e.t.TapPacket(pkt)
+	// Loaded again under tapping: a removal that stored its list before
+	// this read waits for nothing, one after it waits for this delivery.
+	t.tapping.RLock()
+	if taps := t.taps.Load(); taps != nil {
+		for _, e := range *taps {
+			e.t.TapPacket(pkt)
+		}
 	}
+	t.tapping.RUnlock()
 }
