@@ -169,10 +169,17 @@ func TestLiveRoomAcrossNodes(t *testing.T) {
 	defer tail.Wait()
 	defer close(stop)
 	for _, v := range big {
-		waitFor(t, waitTimeout, v.c.ID+" receiving every frame", func() bool {
-			gv, ga := v.s.counted("alice")
-			return len(gv) >= count && len(ga) >= count
-		})
+		deadline := time.Now().Add(waitTimeout)
+		for gv, ga := v.s.counted("alice"); len(gv) < count || len(ga) < count; gv, ga = v.s.counted("alice") {
+			if time.Now().After(deadline) {
+				// Audio is not repaired: one packet lost anywhere stops it.
+				for i, e := range append([]*Env{origin}, edges...) {
+					t.Logf("node%d: %s", i, mediaLossCounters(t, e))
+				}
+				t.Fatalf("%s received %d of %d video frames and %d of %d audio packets", v.c.ID, len(gv), count, len(ga), count)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		gv, ga := v.s.counted("alice")
 		same(t, v.c.ID+" video", gv, wantV)
 		same(t, v.c.ID+" audio", ga, wantA)
@@ -538,4 +545,18 @@ func TestDevRelayEndpoint(t *testing.T) {
 		t.Fatalf("pull: HTTP %d code %d", st, code)
 	}
 	waitFor(t, waitTimeout, "the link at the origin", func() bool { return len(origin.Srv.RelayLinks()) == 1 })
+}
+
+// mediaLossCounters are a node's counters of media it dropped or could not
+// send, from /metrics.
+func mediaLossCounters(t *testing.T, e *Env) string {
+	var out []string
+	for _, line := range strings.Split(get(t, e.Srv.URL()+"/metrics"), "\n") {
+		for _, name := range []string{"rtcengine_media_queue_drops_total ", "rtcengine_media_write_errors_total ", "rtcengine_media_udp_send_errors_total ", "rtcengine_media_nacks_total ", "rtcengine_media_retransmits_total "} {
+			if strings.HasPrefix(line, name) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
